@@ -1,0 +1,125 @@
+/**
+ * The front-channel half of the authorization code flow: building the authorization URL and validating
+ * the authorization response. PKCE, state and RFC 9207 `iss` checks come from oauth4webapi.
+ * https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1, https://www.rfc-editor.org/rfc/rfc7636,
+ * https://www.rfc-editor.org/rfc/rfc9207
+ */
+import * as oauth from 'oauth4webapi';
+import { AuthorizationResponseError, ConfigError, InvalidRequestError } from '../errors.js';
+import { interpolate, lookupFrom } from '../provider/interpolate.js';
+import type { ResolvedProvider } from '../provider/resolve.js';
+import { type ClientSecret, isPublicClient } from './client-auth.js';
+
+export interface Pkce {
+  verifier: string;
+  challenge: string;
+  method: 'S256';
+}
+
+/** A fresh S256 PKCE pair. */
+export async function createPkce(): Promise<Pkce> {
+  const verifier = oauth.generateRandomCodeVerifier();
+  return { verifier, challenge: await oauth.calculatePKCECodeChallenge(verifier), method: 'S256' };
+}
+
+/** A fresh unguessable `state` value. */
+export function createState(): string {
+  return oauth.generateRandomState();
+}
+
+/** Whether this provider wants PKCE for this client. */
+export function usesPkce(provider: ResolvedProvider, client: ClientSecret): boolean {
+  const pkce = provider.template.grants.authorization_code?.pkce;
+  return pkce !== undefined && (pkce.when === 'always' || isPublicClient(client));
+}
+
+export interface AuthorizationUrlInput {
+  client: ClientSecret;
+  redirectUri: string;
+  state: string;
+  /** Required when {@link usesPkce}; its verifier is kept server-side with the state. */
+  pkce?: Pkce | undefined;
+  /** Defaults to the template's `defaultScopes`. */
+  scopes?: readonly string[] | undefined;
+}
+
+/** Builds the vendor authorization URL, including the template's directives (Genesys `org`, RingCentral `brandId`). */
+export function buildAuthorizationUrl(provider: ResolvedProvider, input: AuthorizationUrlInput): URL {
+  const { template, endpoints } = provider;
+  if (!template.grants.authorization_code || !endpoints.authorize) {
+    throw new ConfigError(`provider ${template.id} has no authorization_code grant`);
+  }
+  const url = new URL(endpoints.authorize);
+  const p = url.searchParams;
+  p.set('response_type', 'code');
+  p.set('client_id', input.client.client_id);
+  p.set('redirect_uri', input.redirectUri);
+  p.set('state', input.state);
+  const scopes = input.scopes ?? template.authorize.defaultScopes;
+  if (scopes.length > 0) p.set('scope', scopes.join(template.authorize.scopeDelimiter));
+  if (usesPkce(provider, input.client)) {
+    if (!input.pkce) throw new ConfigError(`provider ${template.id} requires PKCE for this client`);
+    p.set('code_challenge', input.pkce.challenge);
+    p.set('code_challenge_method', input.pkce.method);
+  }
+  const lookup = lookupFrom({ ...provider.vars, client_id: input.client.client_id });
+  for (const [name, value] of Object.entries(template.authorize.params)) {
+    const resolved = interpolate(value, lookup);
+    if (resolved !== '') p.set(name, resolved);
+  }
+  return url;
+}
+
+/** Longest value we accept in an authorization response parameter (vendor codes are far shorter). */
+const MAX_PARAM_LENGTH = 4096;
+
+/**
+ * Validates the redirect back from the vendor and returns the authorization code.
+ * Checks, in order: no duplicated or oversized parameters, `iss` when the provider declares its issuer,
+ * `state`, then a vendor `error=`.
+ */
+export function validateAuthorizationResponse(
+  provider: ResolvedProvider,
+  params: URLSearchParams,
+  expectedState: string,
+): { code: string } {
+  const codeParam = provider.template.grants.authorization_code?.responseCodeParam ?? 'code';
+  for (const [name, value] of params) {
+    if (value.length > MAX_PARAM_LENGTH) throw new InvalidRequestError(`parameter ${name} is too long`);
+    if (params.getAll(name).length > 1)
+      throw new InvalidRequestError(`parameter ${name} appears more than once`);
+  }
+  const normalised = new URLSearchParams(params);
+  if (codeParam !== 'code') {
+    normalised.delete('code');
+    const code = params.get(codeParam);
+    if (code !== null) normalised.set('code', code);
+  }
+  // Without a declared issuer there is nothing to compare an `iss` with: ignore it (RFC 9207 §2.4).
+  if (!provider.issuer) normalised.delete('iss');
+  const as: oauth.AuthorizationServer = {
+    issuer: provider.issuer ?? new URL(provider.endpoints.authorize ?? 'https://unknown.invalid').origin,
+    authorization_response_iss_parameter_supported: provider.template.authorize.issParameterSupported,
+  };
+  try {
+    oauth.validateAuthResponse(as, { client_id: 'tokenvend' }, normalised, expectedState);
+  } catch (e) {
+    if (e instanceof oauth.AuthorizationResponseError) {
+      const vendorError = params.get('error') ?? 'unknown_error';
+      const description = params.get('error_description') ?? undefined;
+      throw new AuthorizationResponseError(
+        `the vendor answered the authorization request with ${vendorError}${description ? `: ${description}` : ''}`,
+        {
+          error: vendorError === 'access_denied' ? 'access_denied' : 'invalid_request',
+          vendorError,
+          vendorErrorDescription: description,
+        },
+      );
+    }
+    const message = e instanceof Error ? e.message : 'invalid authorization response';
+    throw new AuthorizationResponseError(message.replace(/^response parameter /, ''), { cause: e });
+  }
+  const code = normalised.get('code');
+  if (!code) throw new AuthorizationResponseError(`authorization response has no ${codeParam} parameter`);
+  return { code };
+}

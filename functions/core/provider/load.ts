@@ -1,0 +1,164 @@
+/**
+ * Loads a provider template from text (JSON or YAML) or a parsed object and validates it completely:
+ * schema (unknown keys, types, discriminants), variable declarations, and every `${placeholder}` against
+ * what may appear at that spot. Any failure is one {@link TemplateError} naming source, JSON path and problem.
+ */
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { TemplateError } from '../errors.js';
+import { placeholdersOf } from './interpolate.js';
+import { type ProviderTemplate, providerTemplateSchema } from './schema.js';
+import { checkVariableValue } from './variables.js';
+
+/** What may appear in a templated string besides declared variables, by where the string sits. */
+type Scope = 'url' | 'authorizeParam' | 'grantParam' | 'codeHeader' | 'static' | 'usage';
+
+const RUNTIME_NAMES: Record<Scope, { names: readonly string[]; secret: boolean }> = {
+  url: { names: [], secret: false },
+  authorizeParam: { names: ['client_id'], secret: false },
+  grantParam: { names: ['client_id'], secret: true },
+  codeHeader: { names: ['code', 'client_id'], secret: true },
+  static: { names: [], secret: true },
+  usage: { names: ['access_token', 'token_type'], secret: false },
+};
+
+type Path = (string | number)[];
+
+/** `$.grants.authorization_code.clientAuth`, `$.variables.region.enum[2]`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, key) => {
+    if (typeof key === 'number') return `${acc}[${key}]`;
+    const k = String(key);
+    return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(k) ? `${acc}.${k}` : `${acc}[${JSON.stringify(k)}]`;
+  }, '$');
+}
+
+function fromZod(source: string, error: z.ZodError): TemplateError {
+  const [first, ...rest] = error.issues;
+  if (!first) return new TemplateError(source, '$', 'invalid template');
+  let problem = first.message;
+  if (first.code === 'unrecognized_keys')
+    problem = `unknown key ${first.keys.map((k) => `"${k}"`).join(', ')}`;
+  if (rest.length > 0) problem += ` (and ${rest.length} more problem${rest.length > 1 ? 's' : ''})`;
+  return new TemplateError(source, formatPath(first.path), problem, error);
+}
+
+/** Every templated string of a template with its path and scope. */
+function* templatedStrings(t: ProviderTemplate): Generator<{ path: Path; value: string; scope: Scope }> {
+  const e = t.endpoints;
+  if (e.authorize) yield { path: ['endpoints', 'authorize'], value: e.authorize, scope: 'url' };
+  if (e.token) yield { path: ['endpoints', 'token'], value: e.token, scope: 'url' };
+  if (e.discovery) yield { path: ['endpoints', 'discovery'], value: e.discovery, scope: 'url' };
+  if (e.revoke) yield { path: ['endpoints', 'revoke', 'url'], value: e.revoke.url, scope: 'url' };
+  if (e.userinfo) yield { path: ['endpoints', 'userinfo', 'url'], value: e.userinfo.url, scope: 'url' };
+  if (t.authorize.issuer) yield { path: ['authorize', 'issuer'], value: t.authorize.issuer, scope: 'url' };
+  for (const [k, v] of Object.entries(t.authorize.params)) {
+    yield { path: ['authorize', 'params', k], value: v, scope: 'authorizeParam' };
+  }
+  for (const [name, grant] of Object.entries(t.grants)) {
+    if (!grant) continue;
+    if ('scheme' in grant) {
+      yield { path: ['grants', name, 'username'], value: grant.username, scope: 'static' };
+      yield { path: ['grants', name, 'password'], value: grant.password, scope: 'static' };
+      continue;
+    }
+    if (grant.endpoint) yield { path: ['grants', name, 'endpoint'], value: grant.endpoint, scope: 'url' };
+    for (const [k, v] of Object.entries(grant.params)) {
+      yield { path: ['grants', name, 'params', k], value: v, scope: 'grantParam' };
+    }
+    for (const [k, v] of Object.entries(grant.headers)) {
+      yield { path: ['grants', name, 'headers', k], value: v, scope: 'grantParam' };
+    }
+    if ('code' in grant && grant.code.in === 'header') {
+      yield { path: ['grants', name, 'code', 'value'], value: grant.code.value, scope: 'codeHeader' };
+    }
+  }
+  const u = t.usage;
+  if (u.in === 'basic') {
+    yield { path: ['usage', 'username'], value: u.username, scope: 'usage' };
+    yield { path: ['usage', 'password'], value: u.password, scope: 'usage' };
+  } else {
+    yield { path: ['usage', 'value'], value: u.value, scope: 'usage' };
+  }
+}
+
+function checkPlaceholders(source: string, t: ProviderTemplate): void {
+  const declared = new Set(Object.keys(t.variables));
+  for (const { path, value, scope } of templatedStrings(t)) {
+    const allowed = RUNTIME_NAMES[scope];
+    for (const name of placeholdersOf(value)) {
+      const ok =
+        declared.has(name) || allowed.names.includes(name) || (allowed.secret && name.startsWith('secret.'));
+      if (!ok) {
+        const hint = allowed.names.length
+          ? ` (declare it under variables, or use ${allowed.names.join(', ')})`
+          : '';
+        throw new TemplateError(source, formatPath(path), `undeclared variable \${${name}}${hint}`);
+      }
+      if (scope === 'url') {
+        const spec = t.variables[name];
+        if (spec && spec.enum === undefined && spec.pattern === undefined) {
+          throw new TemplateError(
+            source,
+            formatPath(['variables', name]),
+            `variable ${name} is used in a URL and must declare an enum or a pattern`,
+          );
+        }
+      }
+    }
+    if (scope === 'url' && !/^https?:\/\//.test(value)) {
+      throw new TemplateError(
+        source,
+        formatPath(path),
+        'a URL must start with https:// (the scheme cannot be templated)',
+      );
+    }
+  }
+}
+
+function checkVariableDefaults(source: string, t: ProviderTemplate): void {
+  for (const [name, spec] of Object.entries(t.variables)) {
+    if (spec.enum) {
+      const wrong = spec.enum.findIndex((v) => typeof v !== spec.type);
+      if (wrong >= 0) {
+        throw new TemplateError(
+          source,
+          formatPath(['variables', name, 'enum', wrong]),
+          `must be a ${spec.type}`,
+        );
+      }
+    }
+    if (spec.default !== undefined) {
+      const problem = checkVariableValue(spec, spec.default);
+      if (problem) throw new TemplateError(source, formatPath(['variables', name, 'default']), problem);
+    }
+  }
+}
+
+/** Parses JSON or YAML text; `source` (a file name) decides the syntax and names the template in errors. */
+export function parseTemplateText(text: string, source: string): unknown {
+  try {
+    return /\.ya?ml$/i.test(source) ? parseYaml(text) : JSON.parse(text);
+  } catch (e) {
+    throw new TemplateError(
+      source,
+      '$',
+      `not valid ${/\.ya?ml$/i.test(source) ? 'YAML' : 'JSON'}: ${(e as Error).message}`,
+      e,
+    );
+  }
+}
+
+/** Validates a parsed template object. */
+export function loadProviderTemplate(input: unknown, source = '<inline>'): ProviderTemplate {
+  const parsed = providerTemplateSchema.safeParse(input);
+  if (!parsed.success) throw fromZod(source, parsed.error);
+  checkVariableDefaults(source, parsed.data);
+  checkPlaceholders(source, parsed.data);
+  return parsed.data;
+}
+
+/** Parses and validates template text (JSON or YAML, chosen by the file name). */
+export function loadProviderTemplateText(text: string, source: string): ProviderTemplate {
+  return loadProviderTemplate(parseTemplateText(text, source), source);
+}

@@ -1,0 +1,136 @@
+/**
+ * Binds a provider template to one integration's variables: checks the values, applies defaults and
+ * resolves every endpoint URL. URLs must be https; plain http is accepted only for loopback hosts and only
+ * when the caller opts in (local mode and tests).
+ */
+import { TemplateError } from '../errors.js';
+import { interpolate, lookupFrom, MissingValueError } from './interpolate.js';
+import { formatPath } from './load.js';
+import type { ProviderTemplate, TokenGrantName } from './schema.js';
+import { checkVariableValue, type VariableValue } from './variables.js';
+
+export interface ResolveOptions {
+  /** Accept `http://` endpoints on 127.0.0.0/8, ::1 and localhost. Never set in AWS. */
+  allowInsecureLoopback?: boolean;
+  /** Names the integration in error messages. */
+  source?: string;
+}
+
+export interface ResolvedEndpoints {
+  authorize?: string | undefined;
+  token?: string | undefined;
+  revoke?: string | undefined;
+  userinfo?: string | undefined;
+  discovery?: string | undefined;
+  /** Per-grant token endpoint overrides. */
+  grants: Partial<Record<TokenGrantName, string>>;
+}
+
+/** A provider template bound to one integration's variables. */
+export interface ResolvedProvider {
+  readonly template: ProviderTemplate;
+  readonly vars: Readonly<Record<string, VariableValue>>;
+  readonly endpoints: ResolvedEndpoints;
+  /** RFC 9207 issuer identifier, when the template declares one. */
+  readonly issuer?: string | undefined;
+}
+
+const LOOPBACK_HOSTS = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
+
+/** Checks that a resolved URL is absolute, credential-free and https (or allowed loopback http). */
+export function checkEndpointUrl(url: string, options: ResolveOptions): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'is not a valid URL after interpolation';
+  }
+  if (parsed.username || parsed.password) return 'must not carry credentials';
+  if (parsed.protocol === 'https:') return undefined;
+  if (parsed.protocol === 'http:' && options.allowInsecureLoopback && LOOPBACK_HOSTS.test(parsed.hostname)) {
+    return undefined;
+  }
+  return parsed.protocol === 'http:'
+    ? 'must use https (http is allowed only for loopback hosts in local mode)'
+    : 'must use https';
+}
+
+function bindVariables(
+  template: ProviderTemplate,
+  given: Readonly<Record<string, unknown>>,
+  source: string,
+): Record<string, VariableValue> {
+  const vars: Record<string, VariableValue> = {};
+  for (const name of Object.keys(given)) {
+    if (!Object.hasOwn(template.variables, name)) {
+      const known = Object.keys(template.variables);
+      throw new TemplateError(
+        source,
+        formatPath(['vars', name]),
+        `provider ${template.id} has no variable "${name}"${known.length ? ` (known: ${known.join(', ')})` : ''}`,
+      );
+    }
+  }
+  for (const [name, spec] of Object.entries(template.variables)) {
+    const value = Object.hasOwn(given, name) ? given[name] : spec.default;
+    if (value === undefined) {
+      if (spec.required)
+        throw new TemplateError(source, formatPath(['vars', name]), `is required: ${spec.description}`);
+      continue;
+    }
+    const problem = checkVariableValue(spec, value);
+    if (problem) throw new TemplateError(source, formatPath(['vars', name]), problem);
+    vars[name] = value as VariableValue;
+  }
+  return vars;
+}
+
+/** Binds `template` to `given` variables; throws {@link TemplateError} naming the bad variable or URL. */
+export function resolveProvider(
+  template: ProviderTemplate,
+  given: Readonly<Record<string, unknown>> = {},
+  options: ResolveOptions = {},
+): ResolvedProvider {
+  const source = options.source ?? template.id;
+  const vars = bindVariables(template, given, source);
+  const lookup = lookupFrom(vars);
+  const url = (value: string | undefined, path: (string | number)[]): string | undefined => {
+    if (value === undefined) return undefined;
+    let resolved: string;
+    try {
+      resolved = interpolate(value, lookup);
+    } catch (e) {
+      if (e instanceof MissingValueError) {
+        throw new TemplateError(
+          source,
+          formatPath(path),
+          `needs variable ${e.placeholder}, which has no value`,
+        );
+      }
+      throw e;
+    }
+    const problem = checkEndpointUrl(resolved, options);
+    if (problem) throw new TemplateError(source, formatPath(path), `${resolved} ${problem}`);
+    return resolved;
+  };
+  const e = template.endpoints;
+  const grants: Partial<Record<TokenGrantName, string>> = {};
+  for (const [name, grant] of Object.entries(template.grants)) {
+    if (grant && 'endpoint' in grant && grant.endpoint) {
+      grants[name as TokenGrantName] = url(grant.endpoint, ['grants', name, 'endpoint']);
+    }
+  }
+  return {
+    template,
+    vars,
+    issuer: url(template.authorize.issuer, ['authorize', 'issuer']),
+    endpoints: {
+      authorize: url(e.authorize, ['endpoints', 'authorize']),
+      token: url(e.token, ['endpoints', 'token']),
+      revoke: url(e.revoke?.url, ['endpoints', 'revoke', 'url']),
+      userinfo: url(e.userinfo?.url, ['endpoints', 'userinfo', 'url']),
+      discovery: url(e.discovery, ['endpoints', 'discovery']),
+      grants,
+    },
+  };
+}

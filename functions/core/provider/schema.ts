@@ -1,0 +1,318 @@
+/**
+ * The provider template schema: one vendor's OAuth behaviour as validated data.
+ * Every object is strict, so a typo in a key fails to load instead of being ignored.
+ * Strings may contain `${name}` placeholders; which names are allowed depends on where the string sits
+ * (see `placeholders.ts`), and the loader rejects undeclared ones.
+ */
+import { z } from 'zod';
+
+const templateString = z.string().min(1);
+
+/** A declared template variable (`region`, `realm`, `orgName`, `idsHost`, ...). */
+export const variableSchema = z
+  .strictObject({
+    type: z.enum(['string', 'number', 'boolean']).default('string'),
+    description: z.string().min(1),
+    enum: z
+      .array(z.union([z.string(), z.number()]))
+      .min(1)
+      .optional(),
+    /** ECMAScript regex the whole value must match (anchors are added when missing). */
+    pattern: z.string().min(1).optional(),
+    default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+    /** An integration must give a value (no default applies). */
+    required: z.boolean().default(false),
+  })
+  .superRefine((v, ctx) => {
+    if (v.pattern !== undefined) {
+      try {
+        new RegExp(v.pattern, 'u');
+      } catch (e) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pattern'],
+          message: `not a valid regular expression (${(e as Error).message})`,
+        });
+      }
+    }
+    if (v.enum && v.type !== 'string' && v.type !== 'number') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['enum'],
+        message: `enum is only allowed for string or number variables`,
+      });
+    }
+  });
+export type VariableSpec = z.output<typeof variableSchema>;
+
+/** How the client authenticates at the token endpoint. https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1 */
+export const clientAuthSchema = z.enum(['basic', 'body', 'none']);
+export type ClientAuth = z.infer<typeof clientAuthSchema>;
+
+/** Extra request parameters; values are templates. */
+const paramsSchema = z.record(z.string().min(1), templateString);
+
+/** Common to every request a grant makes at a token endpoint. */
+const tokenRequestShape = {
+  /** The literal `grant_type` value sent to the vendor. */
+  grantType: z.string().min(1),
+  /** Overrides `endpoints.token` for this grant. */
+  endpoint: templateString.optional(),
+  clientAuth: clientAuthSchema.default('basic'),
+  /** `none` client auth still sends `client_id` in the body; some vendors also want it with Basic. */
+  sendClientIdInBody: z.boolean().optional(),
+  bodyEncoding: z.enum(['form', 'json']).default('form'),
+  /** Where `params` (and the standard parameters) go: the request body, or the query string (Zoom). */
+  paramsIn: z.enum(['body', 'query']).default('body'),
+  params: paramsSchema.default({}),
+  /** Extra request headers; values are templates. */
+  headers: paramsSchema.default({}),
+  /** Whether connections obtained through this grant may use the `refresh_token` grant. */
+  refreshable: z.boolean().optional(),
+};
+
+/** Where the token request carries the authorization code. */
+const codeTransportSchema = z.discriminatedUnion('in', [
+  z.strictObject({ in: z.literal('body'), name: z.string().min(1).default('code') }),
+  z.strictObject({ in: z.literal('query'), name: z.string().min(1).default('code') }),
+  /** A header whose value is a template over `${code}`, e.g. `Authorization: Code ${code}`. */
+  z.strictObject({
+    in: z.literal('header'),
+    name: z.string().min(1),
+    value: templateString.default('${code}'),
+  }),
+]);
+
+const pkceSchema = z.strictObject({
+  method: z.literal('S256').default('S256'),
+  /** `always`: every client; `public-client`: only clients without a secret (Genesys, RingCentral). */
+  when: z.enum(['always', 'public-client']).default('always'),
+});
+
+export const authorizationCodeGrantSchema = z.strictObject({
+  ...tokenRequestShape,
+  grantType: z.string().min(1).default('authorization_code'),
+  /** Name of the query parameter that carries the code in the authorization response. */
+  responseCodeParam: z.string().min(1).default('code'),
+  code: codeTransportSchema.default({ in: 'body', name: 'code' }),
+  /** Client auth for public clients (no secret), used with PKCE. */
+  publicClientAuth: clientAuthSchema.default('none'),
+  pkce: pkceSchema.optional(),
+});
+
+export const refreshTokenGrantSchema = z.strictObject({
+  ...tokenRequestShape,
+  grantType: z.string().min(1).default('refresh_token'),
+  /** Name of the request parameter carrying the refresh token (`token`, `refresh-token`, ...). */
+  refreshTokenParam: z.string().min(1).default('refresh_token'),
+  publicClientAuth: clientAuthSchema.default('none'),
+});
+
+export const clientCredentialsGrantSchema = z.strictObject({
+  ...tokenRequestShape,
+  grantType: z.string().min(1).default('client_credentials'),
+});
+
+/** RFC 7522 SAML 2.0 bearer assertion grant. https://www.rfc-editor.org/rfc/rfc7522#section-2.1 */
+export const saml2BearerGrantSchema = z.strictObject({
+  ...tokenRequestShape,
+  grantType: z.string().min(1).default('urn:ietf:params:oauth:grant-type:saml2-bearer'),
+  /**
+   * How the assertion is encoded in the `assertion` parameter: RFC 7522 says base64url of the Assertion;
+   * Genesys takes standard base64 of the whole posted SAMLResponse (`response-base64`).
+   */
+  assertionFormat: z.enum(['base64url', 'base64', 'response-base64']).default('base64url'),
+  assertionParam: z.string().min(1).default('assertion'),
+});
+
+/** RFC 7523 JWT bearer grant (RingCentral's JWT flow). https://www.rfc-editor.org/rfc/rfc7523#section-2.1 */
+export const jwtBearerGrantSchema = z.strictObject({
+  ...tokenRequestShape,
+  grantType: z.string().min(1).default('urn:ietf:params:oauth:grant-type:jwt-bearer'),
+  assertionParam: z.string().min(1).default('assertion'),
+});
+
+/** Resource owner password grant (legacy; RFC 9700 discourages it). */
+export const passwordGrantSchema = z.strictObject({
+  ...tokenRequestShape,
+  grantType: z.string().min(1).default('password'),
+});
+
+/** Static credentials (Basic user:password, personal access tokens): no token endpoint at all. */
+export const staticGrantSchema = z.strictObject({
+  scheme: z.literal('basic').default('basic'),
+  /** Template over `${secret.*}` and variables. */
+  username: templateString,
+  password: templateString,
+});
+
+export const grantsSchema = z
+  .strictObject({
+    authorization_code: authorizationCodeGrantSchema.optional(),
+    refresh_token: refreshTokenGrantSchema.optional(),
+    client_credentials: clientCredentialsGrantSchema.optional(),
+    saml2_bearer: saml2BearerGrantSchema.optional(),
+    jwt_bearer: jwtBearerGrantSchema.optional(),
+    password: passwordGrantSchema.optional(),
+    static: staticGrantSchema.optional(),
+  })
+  .refine((g) => Object.values(g).some((v) => v !== undefined), { message: 'declare at least one grant' });
+export type GrantsSpec = z.output<typeof grantsSchema>;
+export type GrantName = keyof GrantsSpec;
+export type TokenGrantName = Exclude<GrantName, 'static'>;
+
+/** Picks one response field: a dot path (`data.access_token`) or a regex over top-level names. */
+export const fieldSelectorSchema = z.union([
+  z.string().min(1),
+  z.strictObject({ path: z.string().min(1) }),
+  z.strictObject({ match: z.string().min(1) }),
+]);
+export type FieldSelector = z.infer<typeof fieldSelectorSchema>;
+
+/** How an expiry field is expressed. */
+const expirySchema = z.strictObject({
+  field: fieldSelectorSchema,
+  /** `relative`: seconds from now; `epoch-seconds` / `epoch-millis`: absolute; `iso8601`: absolute date. */
+  format: z.enum(['relative', 'epoch-seconds', 'epoch-millis', 'iso8601']).default('relative'),
+});
+
+export const responseMappingSchema = z.strictObject({
+  accessToken: fieldSelectorSchema.default('access_token'),
+  refreshToken: fieldSelectorSchema.default('refresh_token'),
+  tokenType: fieldSelectorSchema.default('token_type'),
+  expiresIn: expirySchema.default({ field: 'expires_in', format: 'relative' }),
+  refreshExpiresIn: expirySchema.optional(),
+  scope: fieldSelectorSchema.default('scope'),
+  subject: fieldSelectorSchema.optional(),
+  idToken: fieldSelectorSchema.default('id_token'),
+  /** Fall back to the access token's JWT `exp` claim when no field carries an expiry. */
+  expiryFromJwt: z.boolean().default(true),
+  /** Used when the response names no token type. */
+  defaultTokenType: z.string().min(1).default('Bearer'),
+});
+export type ResponseMapping = z.output<typeof responseMappingSchema>;
+
+const refreshAtSchema = z.discriminatedUnion('kind', [
+  /** Refresh this many seconds before the access token expires. */
+  z.strictObject({ kind: z.literal('before-expiry'), seconds: z.number().int().min(0) }),
+  /** Refresh once this fraction of the lifetime has passed (Finesse: 0.75). */
+  z.strictObject({ kind: z.literal('lifetime-fraction'), fraction: z.number().gt(0).lt(1) }),
+]);
+
+export const refreshPolicySchema = z.strictObject({
+  /** The vendor issues a new refresh token on every refresh and invalidates the old one. */
+  rotates: z.boolean().default(false),
+  /** Seconds the replaced refresh token keeps working after rotation (RingCentral ~10). */
+  reuseGraceSeconds: z.number().int().min(0).default(0),
+  refreshAt: refreshAtSchema.default({ kind: 'before-expiry', seconds: 60 }),
+  /** Refreshing more often than this returns the same token or is refused (Webex). */
+  minIntervalSeconds: z.number().int().min(0).default(0),
+  /** An unused refresh token lapses after this many seconds (RingCentral 7 days, sipgate 30 days). */
+  refreshTokenIdleSeconds: z.number().int().positive().optional(),
+});
+export type RefreshPolicy = z.output<typeof refreshPolicySchema>;
+
+/** How an API call carries the token. Values are templates over `${access_token}` and `${token_type}`. */
+export const tokenUsageSchema = z.discriminatedUnion('in', [
+  z.strictObject({
+    in: z.literal('header'),
+    name: z.string().min(1).default('Authorization'),
+    value: templateString.default('${token_type} ${access_token}'),
+  }),
+  z.strictObject({
+    in: z.literal('query'),
+    name: z.string().min(1),
+    value: templateString.default('${access_token}'),
+  }),
+  z.strictObject({ in: z.literal('basic'), username: templateString, password: templateString.default('') }),
+]);
+export type TokenUsage = z.output<typeof tokenUsageSchema>;
+
+const revokeSchema = z.strictObject({
+  url: templateString,
+  method: z.enum(['POST', 'DELETE']).default('POST'),
+  /** `client`: RFC 7009 form post with client auth and `token=`; `bearer`: the access token authenticates itself. */
+  auth: z.enum(['client', 'bearer']).default('client'),
+  clientAuth: clientAuthSchema.default('basic'),
+  /** Which token RFC 7009 revocation sends. */
+  token: z.enum(['refresh_token', 'access_token']).default('refresh_token'),
+});
+
+const userinfoSchema = z.strictObject({
+  url: templateString,
+  /** Field of the JSON answer that holds the vendor's user id. */
+  subject: fieldSelectorSchema,
+});
+
+export const endpointsSchema = z.strictObject({
+  authorize: templateString.optional(),
+  token: templateString.optional(),
+  revoke: revokeSchema.optional(),
+  userinfo: userinfoSchema.optional(),
+  /** OIDC discovery document; the `oauth2` provider can take its endpoints from here. */
+  discovery: templateString.optional(),
+});
+
+export const authorizeSchema = z.strictObject({
+  /** Extra query parameters of the authorization request (Genesys `org`, `provider`; RingCentral `brandId`). */
+  params: paramsSchema.default({}),
+  scopeDelimiter: z.string().min(1).default(' '),
+  defaultScopes: z.array(z.string().min(1)).default([]),
+  /** RFC 9207: the vendor's issuer identifier. When set, a mismatching `iss` is rejected. */
+  issuer: templateString.optional(),
+  /** RFC 9207: the vendor always sends `iss`; a response without it is rejected. */
+  issParameterSupported: z.boolean().default(false),
+});
+
+export const providerTemplateSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
+    name: z.string().min(1),
+    documentation: z.string().url().optional(),
+    variables: z
+      .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'a variable name'), variableSchema)
+      .default({}),
+    endpoints: endpointsSchema,
+    authorize: authorizeSchema.default({
+      params: {},
+      scopeDelimiter: ' ',
+      defaultScopes: [],
+      issParameterSupported: false,
+    }),
+    grants: grantsSchema,
+    response: responseMappingSchema.default(() => responseMappingSchema.parse({})),
+    refresh: refreshPolicySchema.default(() => refreshPolicySchema.parse({})),
+    usage: tokenUsageSchema.default({
+      in: 'header',
+      name: 'Authorization',
+      value: '${token_type} ${access_token}',
+    }),
+    /** Access token lifetime assumed when neither a field nor a JWT `exp` gives one. */
+    defaultAccessTokenSeconds: z.number().int().positive().optional(),
+    /** Refresh token lifetime assumed when the response does not say. */
+    defaultRefreshTokenSeconds: z.number().int().positive().optional(),
+  })
+  .superRefine((t, ctx) => {
+    if (t.grants.authorization_code && !t.endpoints.authorize && !t.endpoints.discovery) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['endpoints', 'authorize'],
+        message: 'authorization_code needs an authorize endpoint',
+      });
+    }
+    const tokenGrants = (Object.keys(t.grants) as GrantName[]).filter((g) => g !== 'static' && t.grants[g]);
+    for (const g of tokenGrants) {
+      const spec = t.grants[g as TokenGrantName];
+      if (!spec?.endpoint && !t.endpoints.token && !t.endpoints.discovery) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['endpoints', 'token'],
+          message: `grant ${g} needs a token endpoint`,
+        });
+      }
+    }
+  });
+
+export type ProviderTemplate = z.output<typeof providerTemplateSchema>;
+export type ProviderTemplateInput = z.input<typeof providerTemplateSchema>;

@@ -4,7 +4,9 @@ import { loadProviderTemplate, loadProviderTemplateText } from '../../../../func
 const minimal = {
   id: 'acme',
   name: 'Acme',
-  variables: { region: { description: 'region', enum: ['eu.acme.com', 'us.acme.com'], default: 'eu.acme.com' } },
+  variables: {
+    region: { description: 'region', enum: ['eu.acme.com', 'us.acme.com'], default: 'eu.acme.com' },
+  },
   endpoints: { authorize: 'https://login.${region}/authorize', token: 'https://login.${region}/token' },
   grants: { authorization_code: {}, refresh_token: {} },
 };
@@ -38,7 +40,10 @@ describe('loadProviderTemplate', () => {
   });
 
   it('rejects an undeclared variable', () => {
-    const e = loadError({ ...minimal, endpoints: { ...minimal.endpoints, token: 'https://login.${regoin}/token' } });
+    const e = loadError({
+      ...minimal,
+      endpoints: { ...minimal.endpoints, token: 'https://login.${regoin}/token' },
+    });
     expect(e.message).toMatch(/\$\.endpoints\.token: undeclared variable \$\{regoin\}/);
   });
 
@@ -48,7 +53,10 @@ describe('loadProviderTemplate', () => {
   });
 
   it('rejects a default of the wrong type', () => {
-    const e = loadError({ ...minimal, variables: { region: { description: 'r', enum: ['a.com'], default: 3 } } });
+    const e = loadError({
+      ...minimal,
+      variables: { region: { description: 'r', enum: ['a.com'], default: 3 } },
+    });
     expect(e.path).toBe('$.variables.region.default');
     expect(e.problem).toMatch(/must be a string/);
   });

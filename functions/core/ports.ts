@@ -30,3 +30,12 @@ export interface SecretSource {
 
 /** Epoch seconds; injected so tests control time. */
 export type Clock = () => number;
+
+/** Remembers SAML assertion IDs until they expire, across all Lambdas (a conditional put in DynamoDB). */
+export interface AssertionReplayGuard {
+  /**
+   * Records `assertionId` for `integration` until `expiresAt` (epoch seconds). Returns false when the ID
+   * was already recorded (a replay).
+   */
+  claim(integration: string, assertionId: string, expiresAt: number): Promise<boolean>;
+}

@@ -1,0 +1,74 @@
+/**
+ * Turns a validated deployment configuration into ready integrations: each provider template found (a
+ * built-in by id or an inline object), loaded and bound to the integration's variables.
+ */
+import { ConfigError, TemplateError } from '../errors.js';
+import { formatPath, loadProviderTemplate } from '../provider/load.js';
+import { type ResolvedProvider, resolveProvider } from '../provider/resolve.js';
+import type { ProviderTemplate } from '../provider/schema.js';
+import { type DeploymentConfig, deploymentConfigSchema, type IntegrationConfig } from './schema.js';
+
+export interface Integration {
+  readonly id: string;
+  readonly provider: ResolvedProvider;
+  readonly config: IntegrationConfig;
+}
+
+export interface Deployment {
+  readonly config: DeploymentConfig;
+  readonly integrations: ReadonlyMap<string, Integration>;
+}
+
+export interface DeploymentOptions {
+  builtins: ReadonlyMap<string, ProviderTemplate>;
+  /** Local mode and tests: accept http:// loopback endpoints and inline secrets. */
+  local?: boolean;
+  /** Names the configuration in errors (a file name). */
+  source?: string;
+}
+
+/** Validates `input` and binds every integration; one {@link ConfigError} or {@link TemplateError} on the first problem. */
+export function loadDeployment(input: unknown, options: DeploymentOptions): Deployment {
+  const source = options.source ?? 'config';
+  const parsed = deploymentConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const problem =
+      issue?.code === 'unrecognized_keys' ? `unknown key ${issue.keys.join(', ')}` : issue?.message;
+    throw new ConfigError(
+      `${source}: ${formatPath(issue?.path ?? [])}: ${problem ?? 'invalid configuration'}`,
+      parsed.error,
+    );
+  }
+  const integrations = new Map<string, Integration>();
+  for (const [id, config] of Object.entries(parsed.data.integrations)) {
+    if (config.secret && !options.local) {
+      throw new ConfigError(
+        `${source}: $.integrations.${id}.secret: inline secrets are for local mode only (use secretId)`,
+      );
+    }
+    let template: ProviderTemplate;
+    if (typeof config.provider === 'string') {
+      const builtin = options.builtins.get(config.provider);
+      if (!builtin) {
+        throw new ConfigError(
+          `${source}: $.integrations.${id}.provider: unknown provider "${config.provider}" (built-in: ${[...options.builtins.keys()].sort().join(', ')})`,
+        );
+      }
+      template = builtin;
+    } else {
+      template = loadProviderTemplate(config.provider, `${source}: $.integrations.${id}.provider`);
+    }
+    try {
+      const provider = resolveProvider(template, config.vars, {
+        allowInsecureLoopback: options.local ?? false,
+        source: `${source}: $.integrations.${id}`,
+      });
+      integrations.set(id, { id, provider, config });
+    } catch (e) {
+      if (e instanceof TemplateError) throw e;
+      throw new ConfigError(`${source}: $.integrations.${id}: ${(e as Error).message}`, e);
+    }
+  }
+  return { config: parsed.data, integrations };
+}

@@ -1,0 +1,65 @@
+/**
+ * The deployment configuration: which integrations exist (a provider plus variables), who may call, where
+ * users may be sent back to. The same shape serves AWS (from the stack) and local mode (a JSON file);
+ * `secret` is accepted only in local mode, AWS reads secrets from Secrets Manager.
+ */
+import { z } from 'zod';
+
+const integrationId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes (max 63)');
+
+export const samlConfigSchema = z.strictObject({
+  /** The IdP signing certificate(s), PEM or base64 DER. Pinned: certificates in KeyInfo are ignored. */
+  idpCert: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  idpIssuer: z.string().min(1),
+  /** Our SP entity ID: the Audience the IdP must name. */
+  spEntityId: z.string().min(1),
+  /** Read the subject from this attribute instead of NameID. */
+  subjectAttribute: z.string().min(1).optional(),
+});
+
+export const serviceConnectionSchema = z.strictObject({
+  grant: z.enum(['client_credentials', 'jwt_bearer', 'password', 'static']),
+  scopes: z.array(z.string().min(1)).optional(),
+  /** IAM principal ARNs allowed to fetch this connection (AWS); empty means any principal the route admits. */
+  allowedPrincipals: z.array(z.string().min(1)).default([]),
+});
+
+export const integrationConfigSchema = z.strictObject({
+  /** A built-in provider id, or an inline template object. */
+  provider: z.union([z.string().min(1), z.record(z.string(), z.unknown())]),
+  vars: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  scopes: z.array(z.string().min(1)).optional(),
+  /** Local mode only: the client credentials `{client_id, client_secret, ...}`. */
+  secret: z.record(z.string(), z.string()).optional(),
+  /** AWS: the Secrets Manager secret id holding the client credentials JSON. */
+  secretId: z.string().min(1).optional(),
+  saml: samlConfigSchema.optional(),
+  serviceConnections: z.record(integrationId, serviceConnectionSchema).default({}),
+});
+
+export const callerConfigSchema = z.strictObject({
+  issuer: z.string().min(1),
+  audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  jwksUri: z.string().url(),
+  subjectClaim: z.string().min(1).default('sub'),
+});
+
+export const deploymentConfigSchema = z.strictObject({
+  $schema: z.string().optional(),
+  /** Public base URL of the API (`https://tokens.example.com`); redirect URIs are built from it. */
+  publicBaseUrl: z.string().url().optional(),
+  integrations: z.record(integrationId, integrationConfigSchema),
+  callers: z.array(callerConfigSchema).default([]),
+  /** Allowed `return_to` / RelayState targets: exact origins (`https://app.example.com`) or URL prefixes ending in `/`. */
+  returnUrls: z.array(z.string().url()).default([]),
+  corsOrigins: z.array(z.string().url()).default([]),
+});
+
+export type DeploymentConfig = z.output<typeof deploymentConfigSchema>;
+export type DeploymentConfigInput = z.input<typeof deploymentConfigSchema>;
+export type IntegrationConfig = z.output<typeof integrationConfigSchema>;
+export type SamlConfig = z.output<typeof samlConfigSchema>;
+export type ServiceConnectionConfig = z.output<typeof serviceConnectionSchema>;
+export type CallerConfig = z.output<typeof callerConfigSchema>;

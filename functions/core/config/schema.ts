@@ -44,6 +44,8 @@ export const callerConfigSchema = z.strictObject({
   audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
   jwksUri: z.string().url(),
   subjectClaim: z.string().min(1).default('sub'),
+  /** Narrows the accepted JWS algorithms (validated against aws-jwt-verify's set by the caller-auth adapter). */
+  allowedAlgorithms: z.array(z.string().min(1)).min(1).optional(),
 });
 
 export const deploymentConfigSchema = z.strictObject({

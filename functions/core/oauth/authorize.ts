@@ -6,7 +6,7 @@
  */
 import * as oauth from 'oauth4webapi';
 import { AuthorizationResponseError, ConfigError, InvalidRequestError } from '../errors.js';
-import { interpolate, lookupFrom } from '../provider/interpolate.js';
+import { interpolate, lookupFrom, MissingValueError } from '../provider/interpolate.js';
 import type { ResolvedProvider } from '../provider/resolve.js';
 import { type ClientSecret, isPublicClient } from './client-auth.js';
 
@@ -64,7 +64,14 @@ export function buildAuthorizationUrl(provider: ResolvedProvider, input: Authori
   }
   const lookup = lookupFrom({ ...provider.vars, client_id: input.client.client_id });
   for (const [name, value] of Object.entries(template.authorize.params)) {
-    const resolved = interpolate(value, lookup);
+    // A directive over an optional variable the integration did not set is left out, like an empty one.
+    let resolved: string;
+    try {
+      resolved = interpolate(value, lookup);
+    } catch (e) {
+      if (e instanceof MissingValueError) continue;
+      throw e;
+    }
     if (resolved !== '') p.set(name, resolved);
   }
   return url;
@@ -85,9 +92,13 @@ export function validateAuthorizationResponse(
 ): { code: string } {
   const codeParam = provider.template.grants.authorization_code?.responseCodeParam ?? 'code';
   for (const [name, value] of params) {
-    if (value.length > MAX_PARAM_LENGTH) throw new InvalidRequestError(`parameter ${name} is too long`);
+    // Names are attacker-chosen: only short ones are quoted back.
+    const shown = name.length <= 64 ? name : `${name.slice(0, 64)}...`;
+    if (name.length > MAX_PARAM_LENGTH || value.length > MAX_PARAM_LENGTH) {
+      throw new InvalidRequestError(`parameter ${shown} is too long`);
+    }
     if (params.getAll(name).length > 1)
-      throw new InvalidRequestError(`parameter ${name} appears more than once`);
+      throw new InvalidRequestError(`parameter ${shown} appears more than once`);
   }
   const normalised = new URLSearchParams(params);
   if (codeParam !== 'code') {
@@ -116,8 +127,9 @@ export function validateAuthorizationResponse(
         },
       );
     }
+    // No `cause`: oauth4webapi's errors carry every response parameter, the code included.
     const message = e instanceof Error ? e.message : 'invalid authorization response';
-    throw new AuthorizationResponseError(message.replace(/^response parameter /, ''), { cause: e });
+    throw new AuthorizationResponseError(message.replace(/^response parameter /, ''));
   }
   const code = normalised.get('code');
   if (!code) throw new AuthorizationResponseError(`authorization response has no ${codeParam} parameter`);

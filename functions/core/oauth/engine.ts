@@ -3,7 +3,7 @@
  * Vendor HTTP goes through the injected fetch with a timeout; nothing here reads the environment or logs.
  */
 import { ConfigError, MalformedResponseError, TokenvendError } from '../errors.js';
-import { interpolate, lookupFrom } from '../provider/interpolate.js';
+import { interpolate, lookupFrom, MissingValueError } from '../provider/interpolate.js';
 import type { ResolvedProvider } from '../provider/resolve.js';
 import type { TokenSet } from '../token-set.js';
 import { applyClientAuth, type ClientSecret } from './client-auth.js';
@@ -39,6 +39,11 @@ export async function requestToken(
   return processTokenResponse(provider, response, (deps.now ?? nowSeconds)());
 }
 
+/** RFC 7617 user-pass in UTF-8 (btoa would throw on, or mis-encode, anything beyond Latin-1). */
+function basicCredentials(username: string, password: string): string {
+  return Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
+}
+
 /** Static credentials (Basic user:password, personal access tokens) as a never-expiring {@link TokenSet}. */
 export function staticTokenSet(
   provider: ResolvedProvider,
@@ -51,7 +56,7 @@ export function staticTokenSet(
   try {
     const username = interpolate(spec.username, lookup);
     const password = interpolate(spec.password, lookup);
-    return { accessToken: btoa(`${username}:${password}`), tokenType: 'Basic', issuedAt: now };
+    return { accessToken: basicCredentials(username, password), tokenType: 'Basic', issuedAt: now };
   } catch (e) {
     throw new ConfigError(`static credentials for ${provider.template.id}: ${(e as Error).message}`);
   }
@@ -71,15 +76,25 @@ export function authorizationFor(
     access_token: tokens.accessToken,
     token_type: tokens.tokenType,
   });
+  const fill = (template: string): string => {
+    try {
+      return interpolate(template, lookup);
+    } catch (e) {
+      if (e instanceof MissingValueError) {
+        throw new ConfigError(`token usage of ${provider.template.id}: ${e.message}`);
+      }
+      throw e;
+    }
+  };
   switch (usage.in) {
     case 'header':
-      return { header: usage.name, value: interpolate(usage.value, lookup) };
+      return { header: usage.name, value: fill(usage.value) };
     case 'query':
-      return { query: usage.name, value: interpolate(usage.value, lookup) };
+      return { query: usage.name, value: fill(usage.value) };
     case 'basic':
       return {
         header: 'Authorization',
-        value: `Basic ${btoa(`${interpolate(usage.username, lookup)}:${interpolate(usage.password, lookup)}`)}`,
+        value: `Basic ${basicCredentials(fill(usage.username), fill(usage.password))}`,
       };
   }
 }
@@ -123,7 +138,9 @@ export async function resolveSubject(
     fetch: deps.fetch,
     timeoutMs: deps.timeoutMs ?? DEFAULT_TIMEOUT_MS,
   });
-  if (response.status < 200 || response.status >= 300) throw tokenErrorFor(provider, response, Date.now());
+  if (response.status < 200 || response.status >= 300) {
+    throw tokenErrorFor(provider, response, (deps.now ?? nowSeconds)() * 1000);
+  }
   let body: unknown;
   try {
     body = JSON.parse(response.body);
@@ -188,7 +205,7 @@ export async function revokeTokens(
     timeoutMs: deps.timeoutMs ?? DEFAULT_TIMEOUT_MS,
   });
   if (response.status >= 200 && response.status < 300) return true;
-  const error = tokenErrorFor(provider, response, Date.now());
+  const error = tokenErrorFor(provider, response, (deps.now ?? nowSeconds)() * 1000);
   // A token the vendor no longer knows is as revoked as it gets.
   if (error instanceof TokenvendError && error.error === 'invalid_grant') return true;
   throw error;

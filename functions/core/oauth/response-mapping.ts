@@ -42,7 +42,11 @@ function malformed(message: string): MalformedResponseError {
 /** `1799`, `"1799"` -> 1799; anything else -> undefined (the caller decides whether that is an error). */
 export function toNumber(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) return Number(value);
+  // A string of 400 digits is Infinity: finite only, like JSON numbers.
+  if (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) {
+    const n = Number(value);
+    return Number.isFinite(n) ? n : undefined;
+  }
   return undefined;
 }
 
@@ -61,22 +65,34 @@ function readExpiry(
 ): number | undefined {
   const raw = selectField(body, spec.field);
   if (raw === undefined || raw === null || raw === '') return undefined;
+  let at: number;
   if (spec.format === 'iso8601') {
-    const ms = typeof raw === 'string' ? Date.parse(raw) : Number.NaN;
+    // Date.parse alone accepts "1" or "May 5"; insist on an ISO 8601 date.
+    const ms = typeof raw === 'string' && ISO_DATE.test(raw) ? Date.parse(raw) : Number.NaN;
     if (Number.isNaN(ms)) throw malformed(`${what} (${describe(spec.field)}) is not an ISO 8601 date`);
-    return Math.floor(ms / 1000);
+    at = Math.floor(ms / 1000);
+  } else {
+    const n = toNumber(raw);
+    if (n === undefined || n < 0)
+      throw malformed(`${what} (${describe(spec.field)}) is not a non-negative number`);
+    at =
+      spec.format === 'relative'
+        ? now + Math.floor(n)
+        : spec.format === 'epoch-seconds'
+          ? Math.floor(n)
+          : Math.floor(n / 1000);
   }
-  const n = toNumber(raw);
-  if (n === undefined || n < 0)
-    throw malformed(`${what} (${describe(spec.field)}) is not a non-negative number`);
-  switch (spec.format) {
-    case 'relative':
-      return now + Math.floor(n);
-    case 'epoch-seconds':
-      return Math.floor(n);
-    case 'epoch-millis':
-      return Math.floor(n / 1000);
-  }
+  if (!plausibleTime(at)) throw malformed(`${what} (${describe(spec.field)}) is out of range`);
+  return at;
+}
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/** Latest expiry we store: year 9999 (DynamoDB TTL and Date both break on larger values). */
+const MAX_EPOCH_SECONDS = 253_402_300_799;
+
+function plausibleTime(at: number): boolean {
+  return Number.isSafeInteger(at) && at >= 0 && at <= MAX_EPOCH_SECONDS;
 }
 
 /** The `exp` claim of a JWT-shaped access token, unverified: it only tells us when to refresh. */
@@ -84,7 +100,7 @@ export function jwtExpiry(token: string): number | undefined {
   if (token.split('.').length !== 3) return undefined;
   try {
     const { exp } = decodeJwt(token);
-    return typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined;
+    return typeof exp === 'number' && plausibleTime(Math.floor(exp)) ? Math.floor(exp) : undefined;
   } catch {
     return undefined;
   }

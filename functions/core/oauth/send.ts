@@ -8,14 +8,30 @@ export interface SendOptions {
   timeoutMs: number;
 }
 
+/**
+ * Reads the body, giving up (and answering '') as soon as it passes the cap: a chunked body without
+ * Content-Length must not be buffered whole before it is measured.
+ */
 async function readCapped(response: Response): Promise<string> {
   const declared = Number(response.headers.get('content-length') ?? '0');
-  if (declared > MAX_VENDOR_BODY_BYTES) {
+  if (declared > MAX_VENDOR_BODY_BYTES || !response.body) {
     await response.body?.cancel();
     return '';
   }
-  const buffer = await response.arrayBuffer();
-  return buffer.byteLength > MAX_VENDOR_BODY_BYTES ? '' : new TextDecoder().decode(buffer);
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > MAX_VENDOR_BODY_BYTES) {
+      await reader.cancel();
+      return '';
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
 }
 
 /**

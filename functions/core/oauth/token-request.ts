@@ -5,7 +5,7 @@
  * https://www.rfc-editor.org/rfc/rfc7522#section-2.1; https://www.rfc-editor.org/rfc/rfc7523#section-2.1
  */
 import { ConfigError } from '../errors.js';
-import { interpolate, lookupFrom } from '../provider/interpolate.js';
+import { interpolate, lookupFrom, MissingValueError, type ValueLookup } from '../provider/interpolate.js';
 import type { ResolvedProvider } from '../provider/resolve.js';
 import type { ClientAuth, GrantsSpec, TokenGrantName } from '../provider/schema.js';
 import { applyClientAuth, type ClientSecret, isPublicClient } from './client-auth.js';
@@ -57,6 +57,20 @@ function encodeBody(
     : { body: new URLSearchParams(params).toString(), type: 'application/x-www-form-urlencoded' };
 }
 
+/** Interpolates a grant template; a value the integration or its secret lacks is a configuration error. */
+function fill(provider: ResolvedProvider, template: string, lookup: ValueLookup): string {
+  try {
+    return interpolate(template, lookup);
+  } catch (e) {
+    if (e instanceof MissingValueError) {
+      throw new ConfigError(
+        `provider ${provider.template.id} needs \${${e.placeholder}}, which this integration does not provide`,
+      );
+    }
+    throw e;
+  }
+}
+
 /** Builds the token request for `input` against `provider` with `client`'s credentials. */
 export function buildTokenRequest(
   provider: ResolvedProvider,
@@ -77,9 +91,10 @@ export function buildTokenRequest(
       const ac = grantSpec(provider, 'authorization_code') as NonNullable<GrantsSpec['authorization_code']>;
       if (isPublicClient(client)) auth = ac.publicClientAuth;
       if (ac.code.in === 'header') {
-        headers[ac.code.name.toLowerCase()] = interpolate(
+        headers[ac.code.name.toLowerCase()] = fill(
+          provider,
           ac.code.value,
-          lookupFrom({ code: input.code, client_id: client.client_id }, client),
+          lookupFrom({ ...provider.vars, code: input.code, client_id: client.client_id }, client),
         );
       } else if (ac.code.in === 'query') {
         query[ac.code.name] = input.code;
@@ -120,9 +135,9 @@ export function buildTokenRequest(
   }
 
   const lookup = lookupFrom({ ...provider.vars, client_id: client.client_id }, client);
-  for (const [name, value] of Object.entries(spec.params)) params[name] = interpolate(value, lookup);
+  for (const [name, value] of Object.entries(spec.params)) params[name] = fill(provider, value, lookup);
   for (const [name, value] of Object.entries(spec.headers))
-    headers[name.toLowerCase()] = interpolate(value, lookup);
+    headers[name.toLowerCase()] = fill(provider, value, lookup);
   applyClientAuth(auth, client, { headers, params }, { sendClientIdInBody: spec.sendClientIdInBody });
 
   const url = new URL(endpoint);

@@ -14,9 +14,11 @@ import {
 import type { ResolvedProvider } from '../provider/resolve.js';
 import type { TokenSet } from '../token-set.js';
 import type { HttpResponse } from './http.js';
-import { mapTokenResponse } from './response-mapping.js';
+import { mapTokenResponse, selectField } from './response-mapping.js';
 
 const MAX_DESCRIPTION = 300;
+/** A day: a longer Retry-After is a vendor bug, not a reason to park a connection for years. */
+const MAX_RETRY_AFTER_SECONDS = 86_400;
 
 function parseJson(text: string): unknown {
   try {
@@ -29,9 +31,14 @@ function parseJson(text: string): unknown {
 /** Retry-After as seconds, from delta-seconds or an HTTP date. https://www.rfc-editor.org/rfc/rfc9110#section-10.2.3 */
 export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
   if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim());
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - nowMs) / 1000));
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Math.min(Number(v), MAX_RETRY_AFTER_SECONDS);
+  // An HTTP-date names a weekday and a month; Date.parse alone would also take "5" or "soon 1".
+  if (!/^[A-Za-z]{3},? /.test(v)) return undefined;
+  const at = Date.parse(v);
+  return Number.isNaN(at)
+    ? undefined
+    : Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(0, Math.ceil((at - nowMs) / 1000)));
 }
 
 function vendorErrorFields(body: unknown): { vendorError?: string; vendorErrorDescription?: string } {
@@ -118,6 +125,15 @@ export function processTokenResponse(
     });
   }
   const t = provider.template;
+  // Some vendors answer 200 with an OAuth error body; classify it as if the status had said so.
+  if (
+    typeof body === 'object' &&
+    body !== null &&
+    typeof (body as Record<string, unknown>).error === 'string' &&
+    selectField(body as Record<string, unknown>, t.response.accessToken) === undefined
+  ) {
+    throw tokenErrorFor(provider, response, now * 1000);
+  }
   return mapTokenResponse(
     body,
     t.response,

@@ -9,6 +9,11 @@ export function placeholdersOf(template: string): string[] {
   return [...template.matchAll(PLACEHOLDER)].map((m) => m[1] as string);
 }
 
+/** `template` with every well-formed placeholder removed (what is left must not contain `${`). */
+export function removePlaceholders(template: string): string {
+  return template.replace(PLACEHOLDER, '');
+}
+
 /** Thrown when a placeholder has no value; names the placeholder, never a value. */
 export class MissingValueError extends Error {
   constructor(readonly placeholder: string) {
@@ -34,7 +39,11 @@ export function lookupFrom(
   secret?: Readonly<Record<string, string | undefined>>,
 ): ValueLookup {
   return (name) => {
-    if (name.startsWith('secret.')) return secret?.[name.slice('secret.'.length)];
+    if (name.startsWith('secret.')) {
+      const key = name.slice('secret.'.length);
+      // Own keys only: `${secret.constructor}` must not reach Object.prototype.
+      return secret !== undefined && Object.hasOwn(secret, key) ? secret[key] : undefined;
+    }
     return Object.hasOwn(values, name) ? values[name] : undefined;
   };
 }

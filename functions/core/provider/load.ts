@@ -6,7 +6,7 @@
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { TemplateError } from '../errors.js';
-import { placeholdersOf } from './interpolate.js';
+import { placeholdersOf, removePlaceholders } from './interpolate.js';
 import { type ProviderTemplate, providerTemplateSchema } from './schema.js';
 import { checkVariableValue } from './variables.js';
 
@@ -82,14 +82,41 @@ function* templatedStrings(t: ProviderTemplate): Generator<{ path: Path; value: 
   }
 }
 
+/**
+ * A URL template starts with a literal `https://`; literal `http://` is accepted only for a literal loopback
+ * host (test servers), which the resolver still refuses unless local mode opts in.
+ */
+const URL_SCHEME = /^(?:https:\/\/|http:\/\/(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?=[:/?#]|$))/;
+
+/** Authorization request parameters the flow itself owns: a directive overriding them would break state or PKCE. */
+const RESERVED_AUTHORIZE_PARAMS = new Set([
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'state',
+  'code_challenge',
+  'code_challenge_method',
+]);
+
 function checkPlaceholders(source: string, t: ProviderTemplate): void {
   const declared = new Set(Object.keys(t.variables));
   for (const { path, value, scope } of templatedStrings(t)) {
     const allowed = RUNTIME_NAMES[scope];
+    // `${secret.client-id}` or `${ region }` would otherwise be sent literally.
+    if (removePlaceholders(value).includes('${')) {
+      throw new TemplateError(
+        source,
+        formatPath(path),
+        'malformed placeholder: use ${name} with letters, digits, _ and dots only',
+      );
+    }
     for (const name of placeholdersOf(value)) {
-      const ok =
-        declared.has(name) || allowed.names.includes(name) || (allowed.secret && name.startsWith('secret.'));
+      const isSecret = name.startsWith('secret.');
+      const ok = declared.has(name) || allowed.names.includes(name) || (allowed.secret && isSecret);
       if (!ok) {
+        if (isSecret) {
+          throw new TemplateError(source, formatPath(path), `\${${name}}: secrets are not allowed here`);
+        }
         const hint = allowed.names.length
           ? ` (declare it under variables, or use ${allowed.names.join(', ')})`
           : '';
@@ -106,12 +133,39 @@ function checkPlaceholders(source: string, t: ProviderTemplate): void {
         }
       }
     }
-    if (scope === 'url' && !/^https?:\/\//.test(value)) {
+    if (scope === 'url' && !URL_SCHEME.test(value)) {
       throw new TemplateError(
         source,
         formatPath(path),
-        'a URL must start with https:// (the scheme cannot be templated)',
+        'a URL must start with https:// (the scheme and the host of http:// loopback URLs cannot be templated)',
       );
+    }
+  }
+}
+
+function checkRequestShapes(source: string, t: ProviderTemplate): void {
+  for (const name of Object.keys(t.authorize.params)) {
+    if (RESERVED_AUTHORIZE_PARAMS.has(name)) {
+      throw new TemplateError(
+        source,
+        formatPath(['authorize', 'params', name]),
+        `${name} is set by the authorization flow itself and cannot be a directive`,
+      );
+    }
+  }
+  for (const [name, grant] of Object.entries(t.grants)) {
+    if (!grant || 'scheme' in grant || grant.paramsIn !== 'query') continue;
+    // With paramsIn query, body client auth would put client_secret into the URL (proxy and access logs).
+    const auths: [string, string][] = [['clientAuth', grant.clientAuth]];
+    if ('publicClientAuth' in grant) auths.push(['publicClientAuth', grant.publicClientAuth]);
+    for (const [key, auth] of auths) {
+      if (auth === 'body') {
+        throw new TemplateError(
+          source,
+          formatPath(['grants', name, key]),
+          'body client authentication cannot be combined with paramsIn query (the secret would be in the URL)',
+        );
+      }
     }
   }
 }
@@ -127,6 +181,13 @@ function checkVariableDefaults(source: string, t: ProviderTemplate): void {
           `must be a ${spec.type}`,
         );
       }
+    }
+    if (spec.default !== undefined && spec.required) {
+      throw new TemplateError(
+        source,
+        formatPath(['variables', name, 'default']),
+        'a required variable cannot have a default (an integration must give the value)',
+      );
     }
     if (spec.default !== undefined) {
       const problem = checkVariableValue(spec, spec.default);
@@ -155,6 +216,7 @@ export function loadProviderTemplate(input: unknown, source = '<inline>'): Provi
   if (!parsed.success) throw fromZod(source, parsed.error);
   checkVariableDefaults(source, parsed.data);
   checkPlaceholders(source, parsed.data);
+  checkRequestShapes(source, parsed.data);
   return parsed.data;
 }
 

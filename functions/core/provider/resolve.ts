@@ -37,6 +37,8 @@ export interface ResolvedProvider {
 
 const LOOPBACK_HOSTS = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
 
+const CREDENTIALS_PROBLEM = 'must not carry credentials';
+
 /** Checks that a resolved URL is absolute, credential-free and https (or allowed loopback http). */
 export function checkEndpointUrl(url: string, options: ResolveOptions): string | undefined {
   let parsed: URL;
@@ -45,7 +47,7 @@ export function checkEndpointUrl(url: string, options: ResolveOptions): string |
   } catch {
     return 'is not a valid URL after interpolation';
   }
-  if (parsed.username || parsed.password) return 'must not carry credentials';
+  if (parsed.username || parsed.password) return CREDENTIALS_PROBLEM;
   if (parsed.protocol === 'https:') return undefined;
   if (parsed.protocol === 'http:' && options.allowInsecureLoopback && LOOPBACK_HOSTS.test(parsed.hostname)) {
     return undefined;
@@ -72,7 +74,9 @@ function bindVariables(
     }
   }
   for (const [name, spec] of Object.entries(template.variables)) {
-    const value = Object.hasOwn(given, name) ? given[name] : spec.default;
+    // An explicit `undefined` counts as not given; a required variable never falls back to a default.
+    const own = Object.hasOwn(given, name) ? given[name] : undefined;
+    const value = own !== undefined || spec.required ? own : spec.default;
     if (value === undefined) {
       if (spec.required)
         throw new TemplateError(source, formatPath(['vars', name]), `is required: ${spec.description}`);
@@ -110,7 +114,11 @@ export function resolveProvider(
       throw e;
     }
     const problem = checkEndpointUrl(resolved, options);
-    if (problem) throw new TemplateError(source, formatPath(path), `${resolved} ${problem}`);
+    if (problem) {
+      // Never echo a URL that carries credentials.
+      const shown = problem === CREDENTIALS_PROBLEM ? 'the URL' : resolved;
+      throw new TemplateError(source, formatPath(path), `${shown} ${problem}`);
+    }
     return resolved;
   };
   const e = template.endpoints;

@@ -26,7 +26,9 @@ export const variableSchema = z
   .superRefine((v, ctx) => {
     if (v.pattern !== undefined) {
       try {
+        // Alone first: `a)|(b` only compiles once wrapped, and then matches anything starting with `a`.
         new RegExp(v.pattern, 'u');
+        new RegExp(`^(?:${v.pattern})$`, 'u');
       } catch (e) {
         ctx.addIssue({
           code: 'custom',
@@ -165,7 +167,20 @@ export type TokenGrantName = Exclude<GrantName, 'static'>;
 export const fieldSelectorSchema = z.union([
   z.string().min(1),
   z.strictObject({ path: z.string().min(1) }),
-  z.strictObject({ match: z.string().min(1) }),
+  z.strictObject({
+    /** ECMAScript regex over top-level field names, anchored and compiled with `u` as response-mapping.ts does. */
+    match: z
+      .string()
+      .min(1)
+      .superRefine((match, ctx) => {
+        try {
+          new RegExp(match, 'u');
+          new RegExp(`^(?:${match})$`, 'u');
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', message: `not a valid regular expression (${(e as Error).message})` });
+        }
+      }),
+  }),
 ]);
 export type FieldSelector = z.infer<typeof fieldSelectorSchema>;
 

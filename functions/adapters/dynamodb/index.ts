@@ -1,0 +1,6 @@
+/** DynamoDB adapters: the connection store, connect-flow state, SAML replay guard and the shared schema. */
+export * from './assertion-replay-guard.js';
+export * from './connect-state-store.js';
+export * from './connection-store.js';
+export * from './schema.js';
+export * from './table-definition.js';

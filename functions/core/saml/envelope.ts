@@ -1,0 +1,85 @@
+/**
+ * Checks on the Response around the assertion, made before any signature work: one root Response, exactly
+ * one Assertion in the whole document (the XSW defence: no second candidate anywhere, not even inside
+ * Extensions or a ds:Object), allowed algorithms, Destination, Issuer, Status and no InResponseTo.
+ * The Response may be unsigned (most IdPs sign only the assertion), so nothing here is trusted for identity;
+ * these checks only ever reject.
+ * https://docs.oasis-open.org/security/saml/v2.0/saml-profiles-2.0-os.pdf (4.1.4.2, 4.1.4.3);
+ * https://docs.oasis-open.org/security/saml/v2.0/saml-core-2.0-os.pdf (3.2.2 Destination)
+ */
+import type { CheckedSamlConfig } from './config.js';
+import { SamlValidationError } from './errors.js';
+import { attr, children, descendants, isElement, NS, optionalChild, pureText } from './xml.js';
+
+const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
+
+/** RSA with SHA-256/512 only: no SHA-1 (collisions), no HMAC (key confusion with a public certificate). */
+const SIGNATURE_ALGORITHMS = new Set([
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
+]);
+const DIGEST_ALGORITHMS = new Set([
+  'http://www.w3.org/2001/04/xmlenc#sha256',
+  'http://www.w3.org/2001/04/xmlenc#sha512',
+]);
+
+export interface ResponseEnvelope {
+  readonly response: Element;
+  /** The one Assertion element, a direct child of the Response. */
+  readonly assertion: Element;
+  readonly assertionId: string;
+}
+
+function checkAlgorithms(doc: Document): void {
+  const methods: [string, Set<string>][] = [
+    ['SignatureMethod', SIGNATURE_ALGORITHMS],
+    ['DigestMethod', DIGEST_ALGORITHMS],
+  ];
+  for (const [name, allowed] of methods) {
+    for (const el of descendants(doc.documentElement, null, name)) {
+      if (!allowed.has(attr(el, 'Algorithm') ?? '')) throw new SamlValidationError('signature_algorithm');
+    }
+  }
+}
+
+function checkStatus(response: Element): void {
+  const status = optionalChild(response, NS.protocol, 'Status', 'status');
+  const code = status && optionalChild(status, NS.protocol, 'StatusCode', 'status');
+  if (!code || attr(code, 'Value') !== SUCCESS) throw new SamlValidationError('status');
+}
+
+export function checkEnvelope(doc: Document, config: CheckedSamlConfig): ResponseEnvelope {
+  const response = doc.documentElement;
+  if (!isElement(response, NS.protocol, 'Response')) throw new SamlValidationError('structure');
+
+  // By local name in any namespace: node-saml selects assertions with local-name() only.
+  const candidates = [
+    ...descendants(response, null, 'Assertion'),
+    ...descendants(response, null, 'EncryptedAssertion'),
+  ];
+  const assertion = candidates[0];
+  if (
+    candidates.length !== 1 ||
+    !isElement(assertion, NS.assertion, 'Assertion') ||
+    assertion.parentNode !== response
+  )
+    throw new SamlValidationError('structure');
+  const assertionId = attr(assertion, 'ID');
+  if (!assertionId) throw new SamlValidationError('structure');
+
+  checkAlgorithms(doc);
+
+  if (attr(response, 'InResponseTo') !== undefined) throw new SamlValidationError('in_response_to');
+
+  // saml-core 3.2.2: a signed message MUST carry Destination; when present it must be us.
+  const signed = children(response, NS.dsig, 'Signature').length > 0;
+  const destination = attr(response, 'Destination');
+  if ((signed && destination === undefined) || (destination !== undefined && destination !== config.acsUrl))
+    throw new SamlValidationError('destination');
+
+  const issuer = optionalChild(response, NS.assertion, 'Issuer', 'issuer');
+  if (issuer && pureText(issuer) !== config.idpIssuer) throw new SamlValidationError('issuer');
+
+  checkStatus(response);
+  return { response, assertion, assertionId };
+}

@@ -1,0 +1,111 @@
+/**
+ * Validation of a SAMLResponse posted to `POST /saml/{integration}/acs` (HTTP-POST binding, IdP-initiated
+ * Web SSO) before it is exchanged at the vendor through the saml2-bearer grant (RFC 7522).
+ *
+ * Order: size (before any decoding), base64, strict XML without DTD, envelope (one Assertion anywhere,
+ * algorithms, InResponseTo, Destination, Issuer, Status), signature through node-saml with the pinned IdP
+ * certificate (also Audience), then the signed assertion's Issuer, Recipient, time window and subject, and
+ * last the replay claim, so a response rejected for any other reason never burns its assertion ID.
+ * https://www.rfc-editor.org/rfc/rfc7522#section-3;
+ * https://docs.oasis-open.org/security/saml/v2.0/saml-profiles-2.0-os.pdf (4.1.4.5 replay)
+ */
+import { XMLSerializer } from '@xmldom/xmldom';
+import { TokenvendError } from '../errors.js';
+import type { AssertionReplayGuard } from '../ports.js';
+import { readSignedAssertion, type SignedAssertion } from './assertion.js';
+import { checkSamlConfig, type SamlIntegrationConfig } from './config.js';
+import { checkEnvelope, type ResponseEnvelope } from './envelope.js';
+import { SamlTooLargeError, SamlValidationError } from './errors.js';
+import { verifySignedAssertion } from './signature.js';
+import { parseStrict } from './xml.js';
+
+/** Largest accepted SAMLResponse, counted in characters of the posted base64 (ASCII, so bytes). */
+export const MAX_SAML_RESPONSE_BYTES = 256 * 1024;
+/** Allowed clock difference with the IdP, applied to NotBefore and NotOnOrAfter. */
+export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+export interface ValidateSamlOptions {
+  now: Date;
+  replay: AssertionReplayGuard;
+  integration: string;
+  clockSkewSeconds?: number;
+}
+
+export interface ValidatedAssertion {
+  /** From NameID, or from the configured `subjectAttribute`; always read from signed content. */
+  subject: string;
+  assertionId: string;
+  /** Epoch seconds: end of the assertion's validity (earliest of Conditions and bearer confirmation). */
+  notOnOrAfter: number;
+  issuer: string;
+  sessionIndex?: string;
+  attributes: Record<string, string[]>;
+  /** The signed Assertion element (with its Signature) as XML, for RFC 7522 `base64`/`base64url` formats. */
+  assertionXml: string;
+  /** The SAMLResponse as posted with whitespace removed: what Genesys Cloud takes as `assertion`. */
+  samlResponse: string;
+}
+
+function decode(posted: string): { samlResponse: string; xml: string } {
+  const samlResponse = posted.replace(/\s+/g, '');
+  if (samlResponse.length === 0 || !BASE64.test(samlResponse)) throw new SamlValidationError('encoding');
+  return { samlResponse, xml: Buffer.from(samlResponse, 'base64').toString('utf8') };
+}
+
+/** Everything short of the replay claim; any non-typed failure (a parser or library bug) is a 400. */
+async function check(
+  posted: string,
+  config: SamlIntegrationConfig,
+  options: ValidateSamlOptions,
+  skewSeconds: number,
+): Promise<{ samlResponse: string; envelope: ResponseEnvelope; assertion: SignedAssertion }> {
+  const checked = checkSamlConfig(config, options.integration);
+  try {
+    const { samlResponse, xml } = decode(posted);
+    const envelope = checkEnvelope(parseStrict(xml), checked);
+    const signedXml = await verifySignedAssertion(samlResponse, checked);
+    const assertion = readSignedAssertion(signedXml, checked, {
+      nowMs: options.now.getTime(),
+      skewMs: skewSeconds * 1000,
+    });
+    // The element we forward must be the element whose signature was verified.
+    if (assertion.id !== envelope.assertionId) throw new SamlValidationError('structure');
+    return { samlResponse, envelope, assertion };
+  } catch (error) {
+    if (error instanceof TokenvendError) throw error;
+    throw new SamlValidationError('xml');
+  }
+}
+
+/**
+ * Validates a posted SAMLResponse for one integration and records its assertion ID until it expires.
+ * Throws {@link SamlTooLargeError} (413), {@link SamlValidationError} (400) or, for a bad integration config,
+ * a ConfigError (500). Errors of the replay guard itself propagate unchanged.
+ */
+export async function validateSamlResponse(
+  samlResponseBase64: string,
+  config: SamlIntegrationConfig,
+  options: ValidateSamlOptions,
+): Promise<ValidatedAssertion> {
+  if (samlResponseBase64.length > MAX_SAML_RESPONSE_BYTES) throw new SamlTooLargeError(MAX_SAML_RESPONSE_BYTES);
+  const skewSeconds = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
+  const { samlResponse, envelope, assertion } = await check(samlResponseBase64, config, options, skewSeconds);
+
+  const notOnOrAfter = Math.ceil(assertion.notOnOrAfterMs / 1000);
+  const fresh = await options.replay.claim(options.integration, assertion.id, notOnOrAfter + skewSeconds);
+  if (!fresh) throw new SamlValidationError('replay');
+
+  const validated: ValidatedAssertion = {
+    subject: assertion.subject,
+    assertionId: assertion.id,
+    notOnOrAfter,
+    issuer: assertion.issuer,
+    attributes: assertion.attributes,
+    assertionXml: new XMLSerializer().serializeToString(envelope.assertion),
+    samlResponse,
+  };
+  if (assertion.sessionIndex !== undefined) validated.sessionIndex = assertion.sessionIndex;
+  return validated;
+}

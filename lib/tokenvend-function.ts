@@ -10,7 +10,12 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { BUNDLED_CONFIG_FILE, BUNDLED_PROVIDERS_DIR, ENV, type FunctionSpec } from '../functions/handlers/routes.js';
+import {
+  BUNDLED_CONFIG_FILE,
+  BUNDLED_PROVIDERS_DIR,
+  ENV,
+  type FunctionSpec,
+} from '../functions/handlers/routes.js';
 import type { TokenKey } from './token-key.js';
 
 export interface TokenvendFunctionProps {
@@ -61,7 +66,8 @@ export class TokenvendFunction extends Construct {
         mainFields: ['module', 'main'],
         minify: true,
         sourceMap: true,
-        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        banner:
+          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],

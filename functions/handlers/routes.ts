@@ -24,7 +24,14 @@ export interface FunctionSpec {
 }
 
 export const FUNCTIONS: readonly FunctionSpec[] = [
-  { entry: 'health', routes: [{ method: 'GET', path: '/health', auth: 'none' }], table: 'none', key: 'none', secrets: false, timeoutSeconds: 3 },
+  {
+    entry: 'health',
+    routes: [{ method: 'GET', path: '/health', auth: 'none' }],
+    table: 'none',
+    key: 'none',
+    secrets: false,
+    timeoutSeconds: 3,
+  },
   {
     entry: 'connect',
     routes: [{ method: 'POST', path: '/connect/{integration}', auth: 'jwt' }],

@@ -9,7 +9,7 @@ import {
   createKmsCipher,
   DecryptionError,
   EncryptionError,
-  FORMAT_PREFIX,
+  FORMAT_VERSION,
 } from '../../functions/adapters/crypto/index.js';
 import { ConfigError } from '../../functions/core/errors.js';
 import type { EncryptionContext } from '../../functions/core/ports.js';
@@ -82,9 +82,9 @@ describe('createKmsCipher (moto)', () => {
     const reader = newContainer();
     const token = canary();
     const stored = await writer.cipher.encrypt(token, alice);
-    expect(stored.startsWith(FORMAT_PREFIX)).toBe(true);
+    expect(stored.startsWith(FORMAT_VERSION)).toBe(true);
     expect(stored).not.toContain(token);
-    expect(Buffer.from(stored.slice(FORMAT_PREFIX.length), 'base64url').toString('latin1')).not.toContain(
+    expect(Buffer.from(stored.slice(FORMAT_VERSION.length), 'base64url').toString('latin1')).not.toContain(
       token,
     );
     await expect(reader.cipher.decrypt(stored, alice)).resolves.toBe(token);
@@ -163,12 +163,12 @@ describe('createKmsCipher (moto)', () => {
     const writer = newContainer();
     const token = canary();
     const stored = await writer.cipher.encrypt(token, alice);
-    const bytes = Buffer.from(stored.slice(FORMAT_PREFIX.length), 'base64url');
+    const bytes = Buffer.from(stored.slice(FORMAT_VERSION.length), 'base64url');
     for (const index of [3, 120, Math.floor(bytes.length * 0.7), bytes.length - 1]) {
       const tampered = Buffer.from(bytes);
       tampered[index] = (tampered[index] ?? 0) ^ 0x80;
       const error = await caught(
-        newContainer().cipher.decrypt(FORMAT_PREFIX + tampered.toString('base64url'), alice),
+        newContainer().cipher.decrypt(FORMAT_VERSION + tampered.toString('base64url'), alice),
       );
       expect(error).toBeInstanceOf(DecryptionError);
       // KMS's InvalidCiphertextException (flipped wrapped key) is a bad ciphertext, not an outage.
@@ -196,7 +196,7 @@ describe('createKmsCipher (moto)', () => {
     expect(error).toBeInstanceOf(DecryptionError);
     expect((error as DecryptionError).reason).toBe('kms');
     expect(errorText(error)).not.toContain(token);
-    expect(errorText(error)).not.toContain(stored.slice(FORMAT_PREFIX.length, FORMAT_PREFIX.length + 32));
+    expect(errorText(error)).not.toContain(stored.slice(FORMAT_VERSION.length, FORMAT_VERSION.length + 32));
   });
 
   it('reports a KMS refusal on encrypt (unknown key) as EncryptionError without data', async () => {

@@ -1,18 +1,19 @@
 /**
  * Typed errors of token encryption. Messages name the integration, the kind and what went wrong; they never
- * carry a plaintext, a ciphertext or key material (nor does any `cause` we attach: ESDK errors describe the
- * failed check, KMS errors come from the service and name the key, not the data).
+ * carry a plaintext, a ciphertext or key material (nor does any `cause` we attach: KMS errors come from the
+ * service and name the key, not the data; GCM failures get no cause).
  */
 import { TokenvendError } from '../../core/errors.js';
 import type { EncryptionContext } from '../../core/ports.js';
 
 /** Why a decrypt failed. */
 export type DecryptionFailure =
-  /** Not a ciphertext of ours (wrong prefix, not base64url, not an ESDK message, too large). */
+  /** Not a ciphertext of ours (wrong version or key source, not base64url, truncated, too large). */
   | 'format'
-  /** A valid ciphertext, but made for another integration, subject or kind (e.g. rows swapped). */
-  | 'context'
-  /** Authentication failed: tampered bytes, or wrapped under a key we do not hold. */
+  /**
+   * Authentication failed: tampered bytes, a key we do not hold, or a ciphertext made for another
+   * integration, subject or kind (rows swapped). These cannot be told apart without storing the context.
+   */
   | 'integrity'
   /** KMS refused or was unreachable (access denied, disabled key, throttling, network). */
   | 'kms';

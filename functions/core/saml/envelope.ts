@@ -1,7 +1,7 @@
 /**
  * Checks on the Response around the assertion, made before any signature work: one root Response, exactly
  * one Assertion in the whole document (the XSW defence: no second candidate anywhere, not even inside
- * Extensions or a ds:Object), allowed algorithms, Destination, Issuer, Status and no InResponseTo.
+ * Extensions or a ds:Object), no comments or processing instructions, allowed algorithms, Destination, Issuer, Status and no InResponseTo.
  * The Response may be unsigned (most IdPs sign only the assertion), so nothing here is trusted for identity;
  * these checks only ever reject.
  * https://docs.oasis-open.org/security/saml/v2.0/saml-profiles-2.0-os.pdf (4.1.4.2, 4.1.4.3);
@@ -9,7 +9,16 @@
  */
 import type { CheckedSamlConfig } from './config.js';
 import { SamlValidationError } from './errors.js';
-import { attr, children, descendants, isElement, NS, optionalChild, pureText } from './xml.js';
+import {
+  attr,
+  children,
+  containsCommentOrPi,
+  descendants,
+  isElement,
+  NS,
+  optionalChild,
+  pureText,
+} from './xml.js';
 
 const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 
@@ -66,6 +75,11 @@ export function checkEnvelope(doc: Document, config: CheckedSamlConfig): Respons
     throw new SamlValidationError('structure');
   const assertionId = attr(assertion, 'ID');
   if (!assertionId) throw new SamlValidationError('structure');
+
+  // Comments and PIs vanish or change in canonicalisation, so they can split a signed NameID into a prefix
+  // that a naive reader (ours, or the vendor's when we forward the Response) takes for the whole value
+  // (`alice@corp.com<!---->.evil.com`). IdPs never emit them: reject rather than rely on every reader.
+  if (containsCommentOrPi(response)) throw new SamlValidationError('markup');
 
   checkAlgorithms(doc);
 

@@ -10,6 +10,7 @@ import { TokenvendError } from '../errors.js';
 export type SamlCheck =
   | 'encoding'
   | 'xml'
+  | 'markup'
   | 'structure'
   | 'signature'
   | 'signature_algorithm'
@@ -26,6 +27,7 @@ export type SamlCheck =
 const DESCRIPTIONS: Record<SamlCheck, string> = {
   encoding: 'SAMLResponse is not valid base64',
   xml: 'SAMLResponse is not a well-formed XML document without DTD',
+  markup: 'SAMLResponse must not contain comments or processing instructions',
   structure: 'SAMLResponse must be a Response with exactly one Assertion',
   signature: 'assertion signature is missing or not made by the pinned IdP certificate',
   signature_algorithm: 'signature or digest algorithm is not allowed',

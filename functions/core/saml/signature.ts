@@ -37,7 +37,7 @@ function classify(error: unknown): SamlCheck {
   if (error instanceof SamlStatusError) return 'status';
   const message = error instanceof Error ? error.message : '';
   if (/audience/i.test(message)) return 'audience';
-  if (/expired|not yet valid/i.test(message)) return 'time_window';
+  if (/expired|not yet valid|NotOnOrAfter|NotBefore|IssueInstant/i.test(message)) return 'time_window';
   if (/multiple assertions|missing saml assertion/i.test(message)) return 'structure';
   if (/signature|signed/i.test(message)) return 'signature';
   return 'structure';

@@ -16,16 +16,67 @@ export const NS = {
 const ELEMENT_NODE = 1;
 const TEXT_NODE = 3;
 const CDATA_SECTION_NODE = 4;
+const PROCESSING_INSTRUCTION_NODE = 7;
+const COMMENT_NODE = 8;
 
 /** Any DTD, declared entity or external subset, in any case: refused before a parser sees it. */
 const DTD = /<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)/i;
 
-/** Parses `xml`, failing on any parser warning, DTD or missing root. */
+/**
+ * Deepest element nesting accepted. A SAML Response nests about 8 deep (Response, Assertion, Signature,
+ * SignedInfo, Reference, Transforms, Transform, InclusiveNamespaces); xmldom's namespace lookups and
+ * node-saml's XPath and canonicalisation get quadratic with depth (20,000 levels in 190 KB take seconds).
+ */
+export const MAX_XML_DEPTH = 64;
+
+/**
+ * Whether element nesting in `xml` exceeds `limit`, by a linear scan that follows the markup the parser
+ * will see: in XML without DTD a `<` only ever opens markup (it is escaped in text and attribute values),
+ * comments, CDATA and processing instructions are skipped whole, and a start tag ends at the first `>`
+ * outside a quoted attribute value (`>` and `/>` may appear literally in text and values).
+ */
+export function nestingExceeds(xml: string, limit: number): boolean {
+  let depth = 0;
+  let i = xml.indexOf('<');
+  while (i !== -1) {
+    if (xml.startsWith('<!--', i)) i = skipPast(xml, i, '-->');
+    else if (xml.startsWith('<![CDATA[', i)) i = skipPast(xml, i, ']]>');
+    else if (xml.startsWith('<?', i) || xml.startsWith('<!', i)) i = skipPast(xml, i, '>');
+    else if (xml.startsWith('</', i)) {
+      depth--;
+      i = skipPast(xml, i, '>');
+    } else {
+      let quote = '';
+      let j = i + 1;
+      for (; j < xml.length; j++) {
+        const c = xml[j];
+        if (quote) {
+          if (c === quote) quote = '';
+        } else if (c === '"' || c === "'") quote = c;
+        else if (c === '>') break;
+      }
+      if (xml[j - 1] !== '/' && ++depth > limit) return true;
+      i = j + 1;
+    }
+    if (i < 0 || i >= xml.length) break;
+    i = xml.indexOf('<', i);
+  }
+  return false;
+}
+
+function skipPast(xml: string, from: number, end: string): number {
+  const at = xml.indexOf(end, from);
+  return at === -1 ? -1 : at + end.length;
+}
+
+class ParseFailed extends Error {}
+
+/** Parses `xml`, failing on any DTD, excessive nesting, parser warning or missing root. */
 export function parseStrict(xml: string): Document {
-  if (DTD.test(xml)) throw new SamlValidationError('xml');
-  let failed = false;
+  if (DTD.test(xml) || nestingExceeds(xml, MAX_XML_DEPTH)) throw new SamlValidationError('xml');
+  // Throwing from the handler stops the parser at the first problem instead of reading on.
   const fail = () => {
-    failed = true;
+    throw new ParseFailed();
   };
   let doc: Document;
   try {
@@ -36,8 +87,19 @@ export function parseStrict(xml: string): Document {
   } catch {
     throw new SamlValidationError('xml');
   }
-  if (failed || !doc?.documentElement || doc.doctype) throw new SamlValidationError('xml');
+  if (!doc?.documentElement || doc.doctype) throw new SamlValidationError('xml');
   return doc;
+}
+
+/** Whether `root`'s subtree holds a comment or processing instruction (iterative). */
+export function containsCommentOrPi(root: Node): boolean {
+  const stack: Node[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (node.nodeType === COMMENT_NODE || node.nodeType === PROCESSING_INSTRUCTION_NODE) return true;
+    for (let n = node.firstChild; n; n = n.nextSibling) stack.push(n);
+  }
+  return false;
 }
 
 export function isElement(node: Node | null | undefined, ns: string, localName: string): node is Element {

@@ -1,5 +1,4 @@
 /** Small builders shared by the core unit tests: a template from overrides, bound to variables. */
-import { TokenvendError } from '../../../functions/core/errors.js';
 import { loadProviderTemplate } from '../../../functions/core/provider/load.js';
 import { type ResolvedProvider, resolveProvider } from '../../../functions/core/provider/resolve.js';
 
@@ -34,24 +33,24 @@ export function thrown(fn: () => unknown): unknown {
   throw new Error('expected a throw');
 }
 
-/** Every message and cause in an error's chain, for "never carries a secret" checks. */
+/** Every string reachable from an error: messages, stacks, own fields and the whole `cause` chain. */
 export function errorText(e: unknown): string {
   const parts: string[] = [];
-  let current: unknown = e;
-  for (let depth = 0; current !== undefined && depth < 10; depth++) {
-    if (current instanceof Error) {
-      parts.push(current.message, String(current.stack));
-      if (current instanceof TokenvendError) parts.push(JSON.stringify(current));
-      current = current.cause;
-    } else {
-      try {
-        parts.push(JSON.stringify(current) ?? String(current));
-      } catch {
-        parts.push(String(current));
-      }
-      if (current instanceof URLSearchParams) parts.push(current.toString());
-      current = undefined;
+  const seen = new Set<unknown>();
+  const walk = (value: unknown, depth: number): void => {
+    if (depth > 8 || value === null || value === undefined) return;
+    if (typeof value !== 'object' && typeof value !== 'function') {
+      parts.push(String(value));
+      return;
     }
-  }
+    if (seen.has(value)) return;
+    seen.add(value);
+    if (value instanceof URLSearchParams || value instanceof URL) parts.push(value.toString());
+    if (value instanceof Error) parts.push(value.message, String(value.stack));
+    if (value instanceof Map) for (const [k, v] of value) walk([k, v], depth + 1);
+    for (const key of Reflect.ownKeys(value)) walk((value as Record<PropertyKey, unknown>)[key], depth + 1);
+    if (value instanceof Error) walk(value.cause, depth + 1);
+  };
+  walk(e, 0);
   return parts.join('\n');
 }

@@ -1,3 +1,4 @@
+import { ConfigError } from '../../../functions/core/errors.js';
 import { buildAuthorizationUrl, createPkce } from '../../../functions/core/oauth/authorize.js';
 import {
   authorizationFor,
@@ -47,6 +48,13 @@ describe('zoom template', () => {
       refreshToken: undefined,
     });
     expect(p.template.grants.client_credentials?.refreshable).toBe(false);
+  });
+
+  it('refuses a Server-to-Server request from an integration without accountId', async () => {
+    const p = await builtin('zoom');
+    expect(() => buildTokenRequest(p, { grant: 'client_credentials' }, confidentialClient())).toThrow(
+      ConfigError,
+    );
   });
 
   it('runs the user OAuth code grant with PKCE and a rotating refresh token', async () => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   createLocalCipher,
   DecryptionError,
-  FORMAT_PREFIX,
+  FORMAT_VERSION,
 } from '../../../../functions/adapters/crypto/index.js';
 import { ConfigError } from '../../../../functions/core/errors.js';
 import type { EncryptionContext } from '../../../../functions/core/ports.js';
@@ -41,9 +41,9 @@ describe('createLocalCipher', () => {
   it('round-trips a token and never stores it in clear', async () => {
     const token = canary();
     const stored = await cipher.encrypt(token, alice);
-    expect(stored.startsWith(FORMAT_PREFIX)).toBe(true);
+    expect(stored.startsWith(FORMAT_VERSION)).toBe(true);
     expect(stored).not.toContain(token);
-    expect(Buffer.from(stored.slice(FORMAT_PREFIX.length), 'base64url').toString('latin1')).not.toContain(
+    expect(Buffer.from(stored.slice(FORMAT_VERSION.length), 'base64url').toString('latin1')).not.toContain(
       token,
     );
     await expect(cipher.decrypt(stored, alice)).resolves.toBe(token);
@@ -72,7 +72,7 @@ describe('createLocalCipher', () => {
     expect(error.reason).toBe('context');
     expect(error.status).toBe(500);
     expect(errorText(error)).not.toContain(token);
-    expect(errorText(error)).not.toContain(stored.slice(FORMAT_PREFIX.length, FORMAT_PREFIX.length + 40));
+    expect(errorText(error)).not.toContain(stored.slice(FORMAT_VERSION.length, FORMAT_VERSION.length + 40));
   });
 
   it('refuses swapped ciphertexts of two real rows', async () => {
@@ -86,12 +86,12 @@ describe('createLocalCipher', () => {
   it('refuses a tampered ciphertext, whichever byte is flipped', async () => {
     const token = canary();
     const stored = await cipher.encrypt(token, alice);
-    const bytes = Buffer.from(stored.slice(FORMAT_PREFIX.length), 'base64url');
+    const bytes = Buffer.from(stored.slice(FORMAT_VERSION.length), 'base64url');
     // Header, wrapped key, body and tag regions.
     for (const index of [5, Math.floor(bytes.length / 2), bytes.length - 20, bytes.length - 1]) {
       const tampered = Buffer.from(bytes);
       tampered[index] = (tampered[index] ?? 0) ^ 0x01;
-      const error = await decryptError(cipher.decrypt(FORMAT_PREFIX + tampered.toString('base64url'), alice));
+      const error = await decryptError(cipher.decrypt(FORMAT_VERSION + tampered.toString('base64url'), alice));
       expect(['integrity', 'context']).toContain(error.reason);
       expect(errorText(error)).not.toContain(token);
     }
@@ -112,8 +112,8 @@ describe('createLocalCipher', () => {
   it.each([
     ['plain text', 'not-encrypted-token'],
     ['wrong prefix', `tv9.${Buffer.from('x').toString('base64url')}`],
-    ['non-base64url body', `${FORMAT_PREFIX}abc+/==`],
-    ['oversized', `${FORMAT_PREFIX}${'A'.repeat(70_000)}`],
+    ['non-base64url body', `${FORMAT_VERSION}abc+/==`],
+    ['oversized', `${FORMAT_VERSION}${'A'.repeat(70_000)}`],
   ])('refuses %s as a format error', async (_label, value) => {
     const error = await decryptError(cipher.decrypt(value, alice));
     expect(error.reason).toBe('format');

@@ -1,0 +1,62 @@
+/**
+ * SAML ACS -> saml2-bearer (DESIGN flow 2): the posted response is validated (pinned certificate, audience,
+ * destination, recipient, time window, replay), the subject comes from the signed assertion, and the
+ * provider's saml2_bearer grant obtains the vendor token. https://www.rfc-editor.org/rfc/rfc7522
+ */
+import { InvalidRequestError } from '../errors.js';
+import { requestToken } from '../oauth/engine.js';
+import { validateSamlResponse } from '../saml/validate.js';
+import { acsUrl, type FlowDeps, integrationOf } from './deps.js';
+import { isAllowedReturnUrl } from './return-url.js';
+
+export interface AcsInput {
+  integration: string;
+  samlResponse: string | undefined;
+  relayState: string | undefined;
+  baseUrl: string;
+}
+
+export interface AcsResult {
+  integration: string;
+  subject: string;
+  /** The RelayState when it is an allow-listed URL; otherwise the handler shows a result page. */
+  returnTo?: string | undefined;
+}
+
+export async function completeSamlSignIn(deps: FlowDeps, input: AcsInput): Promise<AcsResult> {
+  const integration = integrationOf(deps, input.integration);
+  const saml = integration.config.saml;
+  if (!saml || !integration.provider.template.grants.saml2_bearer) {
+    throw new InvalidRequestError(`integration ${integration.id} does not accept SAML sign-in`, {
+      status: 404,
+      error: 'unknown_integration',
+    });
+  }
+  if (!input.samlResponse) throw new InvalidRequestError('missing SAMLResponse');
+  const assertion = await validateSamlResponse(
+    input.samlResponse,
+    { ...saml, acsUrl: acsUrl(input.baseUrl, integration.id) },
+    { now: new Date(deps.now() * 1000), replay: deps.replay, integration: integration.id },
+  );
+  const client = await deps.secrets.getClientSecret(integration.id);
+  const tokens = await requestToken(
+    integration.provider,
+    {
+      grant: 'saml2_bearer',
+      samlResponse: assertion.samlResponse,
+      assertionXml: assertion.assertionXml,
+      scopes: integration.config.scopes,
+    },
+    client,
+    { fetch: deps.fetch, timeoutMs: deps.vendorTimeoutMs, now: deps.now },
+  );
+  await deps.lifecycle.storeNewConnection({
+    integration: integration.id,
+    subject: assertion.subject,
+    grant: 'saml2_bearer',
+    tokens,
+  });
+  const relay = input.relayState;
+  const returnTo = relay && isAllowedReturnUrl(relay, deps.deployment.config.returnUrls) ? relay : undefined;
+  return { integration: integration.id, subject: assertion.subject, returnTo };
+}

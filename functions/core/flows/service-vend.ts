@@ -1,0 +1,93 @@
+/**
+ * Service connections: tokens for other services (client credentials, JWT bearer, password, static Basic),
+ * fetched through an IAM-authorised route. The connection is a named service account (`service:<name>`); its
+ * credentials are obtained on first use and again whenever they lapse, and refreshed single-flight otherwise.
+ */
+
+import type { Integration } from '../config/deployment.js';
+import { ConfigError, InvalidRequestError } from '../errors.js';
+import { NeedsReauthError, NotConnectedError } from '../lifecycle/errors.js';
+import type { ClientSecret } from '../oauth/client-auth.js';
+import { requestToken, staticTokenSet } from '../oauth/engine.js';
+import type { GrantInput } from '../oauth/token-request.js';
+import type { TokenSet } from '../token-set.js';
+import { type FlowDeps, integrationOf } from './deps.js';
+import { type VendResult, vendToken } from './vend.js';
+
+export function serviceSubject(connection: string): string {
+  return `service:${connection}`;
+}
+
+function grantInput(
+  grant: string,
+  secret: ClientSecret,
+  scopes: string[] | undefined,
+  id: string,
+): GrantInput {
+  switch (grant) {
+    case 'client_credentials':
+      return { grant, scopes };
+    case 'jwt_bearer':
+      if (!secret.jwt_assertion)
+        throw new ConfigError(
+          `integration ${id}: the jwt_bearer service connection needs secret.jwt_assertion`,
+        );
+      return { grant, assertion: secret.jwt_assertion, scopes };
+    case 'password':
+      if (!secret.username || !secret.password)
+        throw new ConfigError(
+          `integration ${id}: the password service connection needs secret.username and secret.password`,
+        );
+      return { grant, username: secret.username, password: secret.password, scopes };
+    default:
+      throw new ConfigError(`integration ${id}: unsupported service grant ${grant}`);
+  }
+}
+
+async function obtain(
+  deps: FlowDeps,
+  integration: Integration,
+  grant: string,
+  scopes: string[] | undefined,
+): Promise<TokenSet> {
+  const secret = await deps.secrets.getClientSecret(integration.id);
+  if (grant === 'static') return staticTokenSet(integration.provider, secret, deps.now());
+  return requestToken(integration.provider, grantInput(grant, secret, scopes, integration.id), secret, {
+    fetch: deps.fetch,
+    timeoutMs: deps.vendorTimeoutMs,
+    now: deps.now,
+  });
+}
+
+export async function vendServiceToken(
+  deps: FlowDeps,
+  input: { integration: string; connection: string; principal: string | undefined },
+): Promise<VendResult> {
+  const integration = integrationOf(deps, input.integration);
+  const spec = integration.config.serviceConnections[input.connection];
+  if (!spec)
+    throw new InvalidRequestError('no such service connection', { status: 404, error: 'unknown_connection' });
+  if (
+    spec.allowedPrincipals.length > 0 &&
+    !(input.principal && spec.allowedPrincipals.includes(input.principal))
+  ) {
+    throw new InvalidRequestError('this principal may not use this service connection', {
+      status: 403,
+      error: 'access_denied',
+    });
+  }
+  const subject = serviceSubject(input.connection);
+  try {
+    return await vendToken(deps, { integration: integration.id, subject });
+  } catch (error) {
+    if (!(error instanceof NotConnectedError || error instanceof NeedsReauthError)) throw error;
+  }
+  const tokens = await obtain(deps, integration, spec.grant, spec.scopes ?? integration.config.scopes);
+  await deps.lifecycle.storeNewConnection({
+    integration: integration.id,
+    subject,
+    grant: spec.grant,
+    tokens,
+  });
+  return vendToken(deps, { integration: integration.id, subject });
+}

@@ -1,0 +1,32 @@
+/**
+ * Vending (DESIGN flow 3): the caller's own connection, refreshed first when within the provider's margin
+ * (single-flight across Lambdas), shaped with the provider's token usage so callers need no vendor knowledge.
+ */
+import { type Authorization, authorizationFor } from '../oauth/engine.js';
+import { type FlowDeps, integrationOf } from './deps.js';
+
+export interface VendResult {
+  access_token: string;
+  token_type: string;
+  expires_at?: number | undefined;
+  expires_in?: number | undefined;
+  scope?: string | undefined;
+  authorization: Authorization;
+}
+
+export async function vendToken(
+  deps: FlowDeps,
+  input: { integration: string; subject: string },
+): Promise<VendResult> {
+  const integration = integrationOf(deps, input.integration);
+  const token = await deps.lifecycle.getFreshToken(integration.id, input.subject, { vend: true });
+  const now = deps.now();
+  return {
+    access_token: token.accessToken,
+    token_type: token.tokenType,
+    expires_at: token.expiresAt,
+    expires_in: token.expiresAt === undefined ? undefined : Math.max(0, token.expiresAt - now),
+    scope: token.scopes?.join(' '),
+    authorization: authorizationFor(integration.provider, token),
+  };
+}

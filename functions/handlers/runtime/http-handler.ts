@@ -1,0 +1,49 @@
+/**
+ * The one middy chain every HTTP handler uses: OAuth-style JSON errors, no-store, CORS for configured origins
+ * and a body size limit, around a thin `(app, event) -> result` function.
+ */
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { bodyLimit } from '../middleware/body-limit.js';
+import { cors } from '../middleware/cors.js';
+import { noStore } from '../middleware/no-store.js';
+import { oauthErrors } from '../middleware/oauth-errors.js';
+import type { HttpEvent, HttpResult } from '../middleware/types.js';
+import type { App, AppProvider } from './app.js';
+
+export type HttpFn = (app: App, event: HttpEvent) => Promise<HttpResult>;
+
+/** Bodies are small JSON or form posts; SAML responses are the largest (256 KB, checked again by the validator). */
+export const DEFAULT_MAX_BODY_BYTES = 300 * 1024;
+
+export function httpHandler(
+  getApp: AppProvider,
+  fn: HttpFn,
+  options: { maxBodyBytes?: number } = {},
+): (event: HttpEvent, context: Context) => Promise<HttpResult> {
+  let chain: Promise<(event: HttpEvent, context: Context) => Promise<HttpResult>> | undefined;
+  const build = async () => {
+    const app = await getApp();
+    return middy<HttpEvent, HttpResult>()
+      .use(oauthErrors({ logger: app.logger }))
+      .use(noStore())
+      .use(cors({ origins: app.flows.deployment.config.corsOrigins }))
+      .use(bodyLimit(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES))
+      .handler((event) => fn(app, event));
+  };
+  const failed = middy<HttpEvent, HttpResult>().use(oauthErrors()).use(noStore());
+  return async (event, context) => {
+    chain ??= build().catch((error: unknown) => {
+      chain = undefined;
+      throw error;
+    });
+    let run: (event: HttpEvent, context: Context) => Promise<HttpResult>;
+    try {
+      run = await chain;
+    } catch (error) {
+      // Configuration or cold-start failure: still answer in the OAuth error shape, without details.
+      return failed.handler(() => Promise.reject(error))(event, context);
+    }
+    return run(event, context);
+  };
+}

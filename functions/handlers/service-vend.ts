@@ -1,0 +1,28 @@
+/**
+ * `GET /service/vend/{integration}/{connection}`: tokens of named service connections for other services.
+ * API Gateway's IAM authorizer admits the caller; the principal is checked against the connection's allow-list.
+ */
+import { vendServiceToken } from '../core/flows/service-vend.js';
+import { json } from './middleware/types.js';
+import type { AppProvider } from './runtime/app.js';
+import { awsApp } from './runtime/aws-app.js';
+import { pathParam } from './runtime/http.js';
+import { httpHandler } from './runtime/http-handler.js';
+
+interface IamAuthorizer {
+  iam?: { userArn?: string };
+}
+
+export function createServiceVendHandler(getApp: AppProvider) {
+  return httpHandler(getApp, async (app, event) => {
+    const authorizer = (event.requestContext as { authorizer?: IamAuthorizer }).authorizer;
+    const result = await vendServiceToken(app.flows, {
+      integration: pathParam(event, 'integration'),
+      connection: pathParam(event, 'connection'),
+      principal: authorizer?.iam?.userArn,
+    });
+    return json(200, result);
+  });
+}
+
+export const handler = createServiceVendHandler(awsApp);

@@ -34,10 +34,11 @@ export default async function (): Promise<Figure[]> {
       },
       { warmup: 5, iterations: 50 },
     );
+    await cipher.decrypt(stored, context); // the one cold miss
     const before = (calls.get('DecryptCommand') ?? 0) + (calls.get('GenerateDataKeyCommand') ?? 0);
     const warmDecrypt = await measure(() => cipher.decrypt(stored, context), { iterations: 2000 });
-    const warmEncrypt = await measure(() => cipher.encrypt(token, context), { iterations: 2000 });
     const after = (calls.get('DecryptCommand') ?? 0) + (calls.get('GenerateDataKeyCommand') ?? 0);
+    const warmEncrypt = await measure(() => cipher.encrypt(token, context), { iterations: 2000 });
     const localDecrypt = await measure(() => local.decrypt(storedLocal, context), { iterations: 2000 });
     admin.destroy();
     kms.destroy();
@@ -47,7 +48,7 @@ export default async function (): Promise<Figure[]> {
       { name: 'cipher_warm_encrypt_p50', value: warmEncrypt.p50 * 1000, unit: 'us' },
       { name: 'cipher_local_decrypt_p50', value: localDecrypt.p50 * 1000, unit: 'us' },
       { name: 'cipher_cold_encrypt_decrypt_moto_p50', value: cold.p50 * 1000, unit: 'us' },
-      { name: 'cipher_warm_kms_calls', value: after - before, unit: 'calls' },
+      { name: 'cipher_warm_decrypt_kms_calls', value: after - before, unit: 'calls' },
       { name: 'cipher_stored_length', value: stored.length, unit: 'chars' },
       { name: 'cipher_token_length', value: token.length, unit: 'chars' },
     ];

@@ -1,8 +1,7 @@
 /**
  * The KMS token cipher against a real moto_server with the real SDK v3 KMS client. KMS calls are counted by
- * an SDK middleware on the client we pass in.
+ * an SDK middleware on the client we pass in (no mocks).
  */
-import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
@@ -13,32 +12,11 @@ import {
 } from '../../functions/adapters/crypto/index.js';
 import { ConfigError } from '../../functions/core/errors.js';
 import type { EncryptionContext } from '../../functions/core/ports.js';
+import { decodedParts, tamperings } from '../support/ciphertext.js';
+import { canary, errorText, rejectionOf } from '../support/leaks.js';
 import { countCommands, type Moto, startMoto } from '../support/moto.js';
 
 const alice: EncryptionContext = { integration: 'genesys-eu', subject: 'alice', kind: 'refresh_token' };
-
-function canary(): string {
-  return `canary-${randomBytes(24).toString('base64url')}`;
-}
-
-/** Every string an error exposes: message, name, stack, own properties, along the cause chain. */
-function errorText(error: unknown): string {
-  const parts: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; current && depth < 5; depth++) {
-    if (current instanceof Error) parts.push(current.name, current.message, current.stack ?? '');
-    parts.push(JSON.stringify(current, Object.getOwnPropertyNames(current)));
-    current = (current as { cause?: unknown }).cause;
-  }
-  return parts.join('\n');
-}
-
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-}
 
 /** An endpoint on a loopback port that was free a moment ago and now has no listener. */
 async function closedEndpoint(): Promise<string> {
@@ -52,17 +30,19 @@ async function closedEndpoint(): Promise<string> {
 let moto: Moto;
 let admin: KMSClient;
 let keyArn: string;
+const clients: KMSClient[] = [];
 
 async function createKey(): Promise<string> {
   const { KeyMetadata } = await admin.send(new CreateKeyCommand({ Description: 'tokenvend test key' }));
   return KeyMetadata!.Arn!;
 }
 
-/** A fresh cipher (a new container) with its own counted KMS client. */
-function newContainer(keyId = keyArn) {
+/** A fresh cipher (a new Lambda container) with its own counted KMS client. */
+function newContainer(keyId = keyArn, cache?: Parameters<typeof createKmsCipher>[0]['cache']) {
   const kms = moto.client(KMSClient);
+  clients.push(kms);
   const calls = countCommands(kms);
-  return { cipher: createKmsCipher({ keyId, kms }), calls, kms };
+  return { cipher: createKmsCipher({ keyId, kms, ...(cache ? { cache } : {}) }), calls };
 }
 
 beforeAll(async () => {
@@ -72,7 +52,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  admin?.destroy();
+  for (const client of [admin, ...clients]) client?.destroy();
   await moto?.close();
 });
 
@@ -82,14 +62,12 @@ describe('createKmsCipher (moto)', () => {
     const reader = newContainer();
     const token = canary();
     const stored = await writer.cipher.encrypt(token, alice);
-    expect(stored.startsWith(FORMAT_VERSION)).toBe(true);
+    expect(stored.startsWith(`${FORMAT_VERSION}.kms.`)).toBe(true);
     expect(stored).not.toContain(token);
-    expect(Buffer.from(stored.slice(FORMAT_VERSION.length), 'base64url').toString('latin1')).not.toContain(
-      token,
-    );
+    expect(decodedParts(stored)).not.toContain(token);
     await expect(reader.cipher.decrypt(stored, alice)).resolves.toBe(token);
-    expect(writer.calls.get('GenerateDataKeyCommand')).toBe(1);
-    expect(reader.calls.get('DecryptCommand')).toBe(1);
+    expect(Object.fromEntries(writer.calls)).toEqual({ GenerateDataKeyCommand: 1 });
+    expect(Object.fromEntries(reader.calls)).toEqual({ DecryptCommand: 1 });
   });
 
   it('a warm decrypt makes no KMS call', async () => {
@@ -98,19 +76,30 @@ describe('createKmsCipher (moto)', () => {
     const token = canary();
     const stored = await writer.cipher.encrypt(token, alice);
     await reader.cipher.decrypt(stored, alice);
-    const cold = reader.calls.get('DecryptCommand');
-    for (let i = 0; i < 20; i++) await expect(reader.cipher.decrypt(stored, alice)).resolves.toBe(token);
-    expect(cold).toBe(1);
     expect(reader.calls.get('DecryptCommand')).toBe(1);
-    expect([...reader.calls.keys()]).toEqual(['DecryptCommand']);
+    for (let i = 0; i < 20; i++) await expect(reader.cipher.decrypt(stored, alice)).resolves.toBe(token);
+    expect(Object.fromEntries(reader.calls)).toEqual({ DecryptCommand: 1 });
   });
 
-  it('repeated encrypts under one context reuse the data key; each new context gets its own', async () => {
+  it('concurrent cold decrypts of one row share a single KMS call', async () => {
+    const stored = await newContainer().cipher.encrypt(canary(), alice);
+    const reader = newContainer();
+    await Promise.all(Array.from({ length: 25 }, () => reader.cipher.decrypt(stored, alice)));
+    expect(reader.calls.get('DecryptCommand')).toBe(1);
+  });
+
+  it('repeated encrypts under one context reuse the data key; another context gets its own', async () => {
     const writer = newContainer();
     for (let i = 0; i < 5; i++) await writer.cipher.encrypt(canary(), alice);
     expect(writer.calls.get('GenerateDataKeyCommand')).toBe(1);
     await writer.cipher.encrypt(canary(), { ...alice, subject: 'bob' });
     expect(writer.calls.get('GenerateDataKeyCommand')).toBe(2);
+  });
+
+  it('retires a data key after maxMessagesEncrypted', async () => {
+    const writer = newContainer(keyArn, { maxMessagesEncrypted: 3 });
+    for (let i = 0; i < 7; i++) await writer.cipher.encrypt(canary(), alice);
+    expect(writer.calls.get('GenerateDataKeyCommand')).toBe(3);
   });
 
   it('a reader asks KMS once per data key, not once per message', async () => {
@@ -124,14 +113,13 @@ describe('createKmsCipher (moto)', () => {
     expect(reader.calls.get('DecryptCommand')).toBe(1);
   });
 
-  it('without a cache hit after expiry, KMS is asked again', async () => {
-    const kms = moto.client(KMSClient);
-    const calls = countCommands(kms);
-    const cipher = createKmsCipher({ keyId: keyArn, kms, cache: { maxAgeSeconds: 0.05, maxEntries: 10 } });
-    const stored = await cipher.encrypt(canary(), alice);
+  it('asks KMS again once a cached key is older than maxAgeSeconds', async () => {
+    const stored = await newContainer().cipher.encrypt(canary(), alice);
+    const reader = newContainer(keyArn, { maxAgeSeconds: 0.05 });
+    await reader.cipher.decrypt(stored, alice);
     await new Promise((resolve) => setTimeout(resolve, 120));
-    await cipher.decrypt(stored, alice);
-    expect(calls.get('DecryptCommand')).toBe(1);
+    await reader.cipher.decrypt(stored, alice);
+    expect(reader.calls.get('DecryptCommand')).toBe(2);
   });
 
   it.each([
@@ -142,73 +130,78 @@ describe('createKmsCipher (moto)', () => {
     const { cipher } = newContainer();
     const token = canary();
     const stored = await cipher.encrypt(token, alice);
-    const error = await caught(cipher.decrypt(stored, other));
+    const error = await rejectionOf(cipher.decrypt(stored, other));
     expect(error).toBeInstanceOf(DecryptionError);
-    expect((error as DecryptionError).reason).toBe('context');
+    expect((error as DecryptionError).reason).toBe('integrity');
     expect(errorText(error)).not.toContain(token);
   });
 
-  it('refuses two rows whose ciphertexts were swapped, in a cold and a warm container', async () => {
+  it('refuses two rows whose ciphertexts were swapped, in a cold and in a warm container', async () => {
     const writer = newContainer();
     const bob: EncryptionContext = { ...alice, subject: 'bob' };
     const aliceRow = await writer.cipher.encrypt(canary(), alice);
     const bobRow = await writer.cipher.encrypt(canary(), bob);
-    for (const { cipher } of [newContainer(), writer]) {
+    const warm = newContainer();
+    await warm.cipher.decrypt(aliceRow, alice);
+    await warm.cipher.decrypt(bobRow, bob);
+    for (const { cipher } of [newContainer(), warm]) {
       await expect(cipher.decrypt(bobRow, alice)).rejects.toBeInstanceOf(DecryptionError);
       await expect(cipher.decrypt(aliceRow, bob)).rejects.toBeInstanceOf(DecryptionError);
     }
   });
 
-  it('refuses a tampered ciphertext (header, wrapped key, body, tag)', async () => {
-    const writer = newContainer();
+  it('refuses every one-bit tampering (wrapped key, IV, body, tag) as integrity, not as an outage', async () => {
     const token = canary();
-    const stored = await writer.cipher.encrypt(token, alice);
-    const bytes = Buffer.from(stored.slice(FORMAT_VERSION.length), 'base64url');
-    for (const index of [3, 120, Math.floor(bytes.length * 0.7), bytes.length - 1]) {
-      const tampered = Buffer.from(bytes);
-      tampered[index] = (tampered[index] ?? 0) ^ 0x80;
-      const error = await caught(
-        newContainer().cipher.decrypt(FORMAT_VERSION + tampered.toString('base64url'), alice),
-      );
-      expect(error).toBeInstanceOf(DecryptionError);
-      // KMS's InvalidCiphertextException (flipped wrapped key) is a bad ciphertext, not an outage.
-      expect((error as DecryptionError).reason).toBe('integrity');
+    const stored = await newContainer().cipher.encrypt(token, alice);
+    for (const [where, tampered] of tamperings(stored)) {
+      const error = await rejectionOf(newContainer().cipher.decrypt(tampered, alice));
+      expect([where, error]).toEqual([where, expect.any(DecryptionError)]);
+      // A flipped wrapped key: real KMS answers InvalidCiphertextException (-> integrity); moto 5.2 answers
+      // AccessDeniedException, which in AWS means an IAM/key-policy denial and is rightly reported as 'kms'.
+      const expected = where.startsWith('wrapped key') ? ['integrity', 'kms'] : ['integrity'];
+      expect([where, expected.includes((error as DecryptionError).reason)]).toEqual([where, true]);
       expect(errorText(error)).not.toContain(token);
-      expect(errorText(error)).not.toContain(tampered.toString('base64url').slice(0, 32));
+      for (const part of tampered.split('.').slice(2)) expect(errorText(error)).not.toContain(part);
     }
   });
 
-  it('refuses a ciphertext wrapped under another KMS key', async () => {
+  it('refuses a ciphertext whose data key was wrapped under another KMS key', async () => {
     const otherKey = await createKey();
     const stored = await newContainer(otherKey).cipher.encrypt(canary(), alice);
-    const error = await caught(newContainer().cipher.decrypt(stored, alice));
+    const error = await rejectionOf(newContainer().cipher.decrypt(stored, alice));
     expect(error).toBeInstanceOf(DecryptionError);
-    expect((error as DecryptionError).reason).toBe('integrity');
+    // Real KMS: IncorrectKeyException (-> integrity); moto 5.2: AccessDeniedException (-> kms).
+    expect(['integrity', 'kms']).toContain((error as DecryptionError).reason);
   });
 
-  it('reports KMS unreachable on decrypt as reason "kms", not as a bad ciphertext', async () => {
+  it('reports KMS unreachable on decrypt as reason "kms" without data', async () => {
     const token = canary();
     const stored = await newContainer().cipher.encrypt(token, alice);
-    // A port nothing listens on: moto's own port once it is closed would do, this one never had a server.
     const unreachable = new KMSClient({ ...moto.clientConfig, endpoint: await closedEndpoint() });
-    const error = await caught(createKmsCipher({ keyId: keyArn, kms: unreachable }).decrypt(stored, alice));
-    unreachable.destroy();
+    clients.push(unreachable);
+    const error = await rejectionOf(
+      createKmsCipher({ keyId: keyArn, kms: unreachable }).decrypt(stored, alice),
+    );
     expect(error).toBeInstanceOf(DecryptionError);
     expect((error as DecryptionError).reason).toBe('kms');
     expect(errorText(error)).not.toContain(token);
-    expect(errorText(error)).not.toContain(stored.slice(FORMAT_VERSION.length, FORMAT_VERSION.length + 32));
+    for (const part of stored.split('.').slice(2)) expect(errorText(error)).not.toContain(part);
   });
 
-  it('reports a KMS refusal on encrypt (unknown key) as EncryptionError without data', async () => {
+  it('reports a KMS refusal on encrypt (unknown key) as EncryptionError without data, and retries later', async () => {
     const token = canary();
     const missingKey = keyArn.replace(/key\/.*$/, `key/${crypto.randomUUID()}`);
-    const error = await caught(newContainer(missingKey).cipher.encrypt(token, alice));
+    const { cipher, calls } = newContainer(missingKey);
+    const error = await rejectionOf(cipher.encrypt(token, alice));
     expect(error).toBeInstanceOf(EncryptionError);
     expect((error as EncryptionError).cause).toMatchObject({ name: 'NotFoundException' });
     expect(errorText(error)).not.toContain(token);
+    // A failed data-key load is not cached.
+    await rejectionOf(cipher.encrypt(token, alice));
+    expect(calls.get('GenerateDataKeyCommand')).toBe(2);
   });
 
-  it('needs a key ARN', () => {
-    expect(() => createKmsCipher({ keyId: 'alias/tokenvend' })).toThrow(ConfigError);
+  it('needs a key id', () => {
+    expect(() => createKmsCipher({ keyId: '' })).toThrow(ConfigError);
   });
 });

@@ -25,26 +25,15 @@ export function generateSigningKey(commonName = 'tokenvend-test-idp'): TestSigni
   try {
     const keyFile = join(dir, 'key.pem');
     const certFile = join(dir, 'cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-sha256',
-        '-days',
-        '1',
-        '-subj',
-        `/CN=${commonName}`,
-        '-keyout',
-        keyFile,
-        '-out',
-        certFile,
-      ],
-      { stdio: 'ignore' },
-    );
+    const args = ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '1'];
+    args.push('-subj', `/CN=${commonName}`, '-keyout', keyFile, '-out', certFile);
+    try {
+      execFileSync('openssl', args, { stdio: 'ignore' });
+    } catch (error) {
+      throw new Error('the test SAML IdP needs the openssl CLI (Debian: apt-get install openssl)', {
+        cause: error,
+      });
+    }
     const cert = readFileSync(certFile, 'utf8');
     const certBase64 = cert.replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, '');
     return { privateKey: readFileSync(keyFile, 'utf8'), cert, certBase64 };

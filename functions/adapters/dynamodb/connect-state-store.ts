@@ -28,7 +28,12 @@ export class DynamoConnectStateStore implements ConnectFlowStateStore {
     await this.#doc.send(
       new PutCommand({
         TableName: this.#table,
-        Item: { ...connectStateKey(state), kind: ITEM_KINDS.connectState, record, [TABLE.ttlAttribute]: expiresAt },
+        Item: {
+          ...connectStateKey(state),
+          kind: ITEM_KINDS.connectState,
+          record,
+          [TABLE.ttlAttribute]: expiresAt,
+        },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );

@@ -224,7 +224,10 @@ export class DynamoConnectionStore implements ConnectionStore {
     }
   }
 
-  async markUnusable(key: ConnectionKey, mark: Parameters<ConnectionStore['markUnusable']>[1]): Promise<void> {
+  async markUnusable(
+    key: ConnectionKey,
+    mark: Parameters<ConnectionStore['markUnusable']>[1],
+  ): Promise<void> {
     const e = new ExpressionBuilder();
     const fields: Record<string, unknown> = {
       [A.status]: mark.status,
@@ -279,9 +282,7 @@ export class DynamoConnectionStore implements ConnectionStore {
   async delete(key: ConnectionKey, options: { version?: number } = {}): Promise<boolean> {
     const e = new ExpressionBuilder();
     const condition =
-      options.version === undefined
-        ? undefined
-        : `${e.name(A.version)} = ${e.value(options.version)}`;
+      options.version === undefined ? undefined : `${e.name(A.version)} = ${e.value(options.version)}`;
     try {
       const { Attributes } = await this.#doc.send(
         new DeleteCommand({
@@ -326,7 +327,11 @@ export class DynamoConnectionStore implements ConnectionStore {
   async queryDue(range: { from: number; to: number; now: number; limit?: number }): Promise<DueConnection[]> {
     const limit = range.limit ?? Number.POSITIVE_INFINITY;
     const due: DueConnection[] = [];
-    for (let bucket = bucketStart(range.from); bucket <= range.to; bucket += REFRESH_DUE_INDEX.bucketSeconds) {
+    for (
+      let bucket = bucketStart(range.from);
+      bucket <= range.to;
+      bucket += REFRESH_DUE_INDEX.bucketSeconds
+    ) {
       const shards = Array.from({ length: REFRESH_DUE_INDEX.shards }, (_, shard) =>
         this.#queryDueShard(dueBucketValue(bucket, shard), range, limit - due.length),
       );
@@ -339,7 +344,8 @@ export class DynamoConnectionStore implements ConnectionStore {
             subject: String(item[A.subject]),
             version: Number(item[A.version]),
             refreshDueAt: Number(item[A.refreshDueAt]),
-            lastVendedAt: typeof item[A.lastVendedAt] === 'number' ? (item[A.lastVendedAt] as number) : undefined,
+            lastVendedAt:
+              typeof item[A.lastVendedAt] === 'number' ? (item[A.lastVendedAt] as number) : undefined,
           });
         }
       }

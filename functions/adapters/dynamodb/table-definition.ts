@@ -3,8 +3,8 @@
  * (lib/) builds the same shape from {@link TABLE} and {@link REFRESH_DUE_INDEX}.
  */
 import {
-  type CreateTableCommandInput,
   CreateTableCommand,
+  type CreateTableCommandInput,
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceInUseException,

@@ -20,7 +20,12 @@ import type { SecretSource } from '../ports.js';
 import type { ResolvedProvider } from '../provider/resolve.js';
 import { isRefreshDue } from '../refresh-policy.js';
 import type { TokenSet } from '../token-set.js';
-import { NeedsReauthError, NotConnectedError, RefreshUnavailableError, VersionConflictError } from './errors.js';
+import {
+  NeedsReauthError,
+  NotConnectedError,
+  RefreshUnavailableError,
+  VersionConflictError,
+} from './errors.js';
 import { canRefresh, connectionExpiresAt, mergeRefreshed, plannedRefreshAt } from './schedule.js';
 import type { Connection, ConnectionFailure, ConnectionKey, ConnectionStore } from './store.js';
 
@@ -366,10 +371,13 @@ export class TokenLifecycle {
           return this.#afterLostLease(provider, leased.integration, current, options);
         }
         if (this.#nowMs() >= deadlineMs) {
-          throw new RefreshUnavailableError(`could not store refreshed credentials of ${leased.integration}`, {
-            retryAfterSeconds: 1,
-            cause: e,
-          });
+          throw new RefreshUnavailableError(
+            `could not store refreshed credentials of ${leased.integration}`,
+            {
+              retryAfterSeconds: 1,
+              cause: e,
+            },
+          );
         }
         await this.#sleep(Math.min(1_000, 20 * 2 ** attempt) * (0.5 + this.#random() / 2));
       }
@@ -413,7 +421,11 @@ export class TokenLifecycle {
     if (this.#isValid(leased.tokens, now)) {
       return this.#vend(provider, leased, 'stored', { vend: false });
     }
-    if (error instanceof TokenvendError && error.status < 500 && !(error instanceof RefreshUnavailableError)) {
+    if (
+      error instanceof TokenvendError &&
+      error.status < 500 &&
+      !(error instanceof RefreshUnavailableError)
+    ) {
       throw error;
     }
     throw new RefreshUnavailableError(`could not refresh the token of ${integration}`, {

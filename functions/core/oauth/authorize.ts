@@ -116,8 +116,9 @@ export function validateAuthorizationResponse(
     oauth.validateAuthResponse(as, { client_id: 'tokenvend' }, normalised, expectedState);
   } catch (e) {
     if (e instanceof oauth.AuthorizationResponseError) {
-      const vendorError = params.get('error') ?? 'unknown_error';
-      const description = params.get('error_description') ?? undefined;
+      // Both come from the browser's query string: keep them short before they reach a message or a log.
+      const vendorError = (params.get('error') ?? 'unknown_error').slice(0, 100);
+      const description = params.get('error_description')?.slice(0, 300) || undefined;
       throw new AuthorizationResponseError(
         `the vendor answered the authorization request with ${vendorError}${description ? `: ${description}` : ''}`,
         {

@@ -68,7 +68,7 @@ function readExpiry(
   let at: number;
   if (spec.format === 'iso8601') {
     // Date.parse alone accepts "1" or "May 5"; insist on an ISO 8601 date.
-    const ms = typeof raw === 'string' && ISO_DATE.test(raw) ? Date.parse(raw) : Number.NaN;
+    const ms = typeof raw === 'string' && ISO_DATE.test(raw) ? Date.parse(asUtc(raw)) : Number.NaN;
     if (Number.isNaN(ms)) throw malformed(`${what} (${describe(spec.field)}) is not an ISO 8601 date`);
     at = Math.floor(ms / 1000);
   } else {
@@ -87,6 +87,11 @@ function readExpiry(
 }
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/** A date-time without a zone is read as UTC (Date.parse would use the machine's zone). */
+function asUtc(iso: string): string {
+  return /[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$/i.test(iso) ? `${iso}Z` : iso;
+}
 
 /** Latest expiry we store: year 9999 (DynamoDB TTL and Date both break on larger values). */
 const MAX_EPOCH_SECONDS = 253_402_300_799;

@@ -33,9 +33,10 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
   if (!value) return undefined;
   const v = value.trim();
   if (/^\d+$/.test(v)) return Math.min(Number(v), MAX_RETRY_AFTER_SECONDS);
-  // An HTTP-date names a weekday and a month; Date.parse alone would also take "5" or "soon 1".
-  if (!/^[A-Za-z]{3},? /.test(v)) return undefined;
-  const at = Date.parse(v);
+  // An HTTP-date (IMF-fixdate, rfc850 or asctime) starts with a weekday; Date.parse alone would take "-1".
+  if (!/^[A-Za-z]{3,9},? /.test(v)) return undefined;
+  // asctime carries no zone but means GMT; Date.parse would read it as local time.
+  const at = Date.parse(/\d{4}$/.test(v) ? `${v} GMT` : v);
   return Number.isNaN(at)
     ? undefined
     : Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(0, Math.ceil((at - nowMs) / 1000)));

@@ -177,7 +177,10 @@ export const fieldSelectorSchema = z.union([
           new RegExp(match, 'u');
           new RegExp(`^(?:${match})$`, 'u');
         } catch (e) {
-          ctx.addIssue({ code: 'custom', message: `not a valid regular expression (${(e as Error).message})` });
+          ctx.addIssue({
+            code: 'custom',
+            message: `not a valid regular expression (${(e as Error).message})`,
+          });
         }
       }),
   }),

@@ -38,7 +38,11 @@ function parseTime(value: string | undefined): number | undefined {
 }
 
 /** NotBefore inclusive, NotOnOrAfter exclusive, each widened by the skew (saml-core 2.5.1.2). */
-function within(window: TimeWindow, notBefore: number | undefined, notOnOrAfter: number | undefined): boolean {
+function within(
+  window: TimeWindow,
+  notBefore: number | undefined,
+  notOnOrAfter: number | undefined,
+): boolean {
   if (notBefore !== undefined && window.nowMs < notBefore - window.skewMs) return false;
   if (notOnOrAfter !== undefined && window.nowMs >= notOnOrAfter + window.skewMs) return false;
   return true;

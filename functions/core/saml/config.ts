@@ -38,7 +38,7 @@ export interface CheckedSamlConfig {
 const PEM_CERT = /^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/;
 
 /** PEM or base64 DER -> PEM, through node's X.509 parser so a truncated or non-certificate value fails here. */
-function certificateToPem(value: string, index: number): string {
+function certificateToPem(value: string, index: number, integration: string): string {
   const trimmed = value.trim();
   try {
     const cert = PEM_CERT.test(trimmed)
@@ -46,15 +46,24 @@ function certificateToPem(value: string, index: number): string {
       : new X509Certificate(Buffer.from(trimmed.replace(/\s+/g, ''), 'base64'));
     return cert.toString();
   } catch (error) {
-    throw new ConfigError(`saml.idpCert[${index}]: not an X.509 certificate (PEM or base64 DER)`, error);
+    throw new ConfigError(
+      `integration ${integration}: saml.idpCert[${index}]: not an X.509 certificate (PEM or base64 DER)`,
+      error,
+    );
   }
 }
 
-const checked = new WeakMap<SamlIntegrationConfig, CheckedSamlConfig>();
+/**
+ * Checked configs by value (callers build a fresh object per request, adding the ACS URL), so a warm Lambda
+ * parses certificates and builds its node-saml instance once. Bounded: a deployment has few integrations.
+ */
+const checked = new Map<string, CheckedSamlConfig>();
+const CACHE_LIMIT = 64;
 
-/** Validates `config` (cached per object, so a warm Lambda parses certificates once). */
+/** Validates `config`; a {@link ConfigError} names the integration and the offending key. */
 export function checkSamlConfig(config: SamlIntegrationConfig, integration: string): CheckedSamlConfig {
-  const cached = checked.get(config);
+  const key = JSON.stringify([integration, config]);
+  const cached = checked.get(key);
   if (cached) return cached;
   const parsed = samlIntegrationConfigSchema.safeParse(config);
   if (!parsed.success) {
@@ -67,12 +76,13 @@ export function checkSamlConfig(config: SamlIntegrationConfig, integration: stri
   }
   const certs = Array.isArray(parsed.data.idpCert) ? parsed.data.idpCert : [parsed.data.idpCert];
   const result: CheckedSamlConfig = {
-    idpCerts: certs.map(certificateToPem),
+    idpCerts: certs.map((cert, index) => certificateToPem(cert, index, integration)),
     idpIssuer: parsed.data.idpIssuer,
     spEntityId: parsed.data.spEntityId,
     acsUrl: parsed.data.acsUrl,
     subjectAttribute: parsed.data.subjectAttribute,
   };
-  checked.set(config, result);
+  if (checked.size >= CACHE_LIMIT) checked.clear();
+  checked.set(key, result);
   return result;
 }

@@ -26,7 +26,7 @@ export type SamlCheck =
 
 const DESCRIPTIONS: Record<SamlCheck, string> = {
   encoding: 'SAMLResponse is not valid base64',
-  xml: 'SAMLResponse is not a well-formed XML document without DTD',
+  xml: 'SAMLResponse is not well-formed XML within the limits (no DTD, bounded nesting and size)',
   markup: 'SAMLResponse must not contain comments or processing instructions',
   structure: 'SAMLResponse must be a Response with exactly one Assertion',
   signature: 'assertion signature is missing or not made by the pinned IdP certificate',

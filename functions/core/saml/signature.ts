@@ -44,7 +44,10 @@ function classify(error: unknown): SamlCheck {
 }
 
 /** Verifies `samlResponse` (base64) against the pinned certificates; returns the signed assertion's canonical XML. */
-export async function verifySignedAssertion(samlResponse: string, config: CheckedSamlConfig): Promise<string> {
+export async function verifySignedAssertion(
+  samlResponse: string,
+  config: CheckedSamlConfig,
+): Promise<string> {
   let assertionXml: string | undefined;
   try {
     const { profile } = await samlFor(config).validatePostResponseAsync({ SAMLResponse: samlResponse });

@@ -89,7 +89,8 @@ export async function validateSamlResponse(
   config: SamlIntegrationConfig,
   options: ValidateSamlOptions,
 ): Promise<ValidatedAssertion> {
-  if (samlResponseBase64.length > MAX_SAML_RESPONSE_BYTES) throw new SamlTooLargeError(MAX_SAML_RESPONSE_BYTES);
+  if (samlResponseBase64.length > MAX_SAML_RESPONSE_BYTES)
+    throw new SamlTooLargeError(MAX_SAML_RESPONSE_BYTES);
   const skewSeconds = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
   const { samlResponse, envelope, assertion } = await check(samlResponseBase64, config, options, skewSeconds);
 

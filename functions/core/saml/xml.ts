@@ -23,20 +23,24 @@ const COMMENT_NODE = 8;
 const DTD = /<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)/i;
 
 /**
- * Deepest element nesting accepted. A SAML Response nests about 8 deep (Response, Assertion, Signature,
- * SignedInfo, Reference, Transforms, Transform, InclusiveNamespaces); xmldom's namespace lookups and
- * node-saml's XPath and canonicalisation get quadratic with depth (20,000 levels in 190 KB take seconds).
+ * Markup accepted before any parser runs. A SAML Response nests about 8 deep (Response, Assertion,
+ * Signature, SignedInfo, Reference, Transforms, Transform, InclusiveNamespaces) and carries tens to a few
+ * hundred elements. The limits exist because the libraries are superlinear on hostile shapes that fit in
+ * 256 KB: xmldom's namespace lookups and node-saml's XPath get quadratic with depth (20,000 levels: seconds)
+ * and with element count (40,000 empty elements: a minute).
  */
-export const MAX_XML_DEPTH = 64;
+export const XML_LIMITS = { depth: 64, elements: 1_000, attributes: 4_000 } as const;
 
 /**
- * Whether element nesting in `xml` exceeds `limit`, by a linear scan that follows the markup the parser
- * will see: in XML without DTD a `<` only ever opens markup (it is escaped in text and attribute values),
- * comments, CDATA and processing instructions are skipped whole, and a start tag ends at the first `>`
- * outside a quoted attribute value (`>` and `/>` may appear literally in text and values).
+ * Whether `xml` exceeds {@link XML_LIMITS}, by a linear scan that follows the markup the parser will see: in
+ * XML without DTD a `<` only ever opens markup (it is escaped in text and attribute values); comments, CDATA
+ * and processing instructions are skipped whole; a start tag ends at the first `>` outside a quoted attribute
+ * value (`>` and `/>` may appear literally in text and values); each `=` outside quotes in it is an attribute.
  */
-export function nestingExceeds(xml: string, limit: number): boolean {
+export function exceedsLimits(xml: string, limits: typeof XML_LIMITS = XML_LIMITS): boolean {
   let depth = 0;
+  let elements = 0;
+  let attributes = 0;
   let i = xml.indexOf('<');
   while (i !== -1) {
     if (xml.startsWith('<!--', i)) i = skipPast(xml, i, '-->');
@@ -53,9 +57,11 @@ export function nestingExceeds(xml: string, limit: number): boolean {
         if (quote) {
           if (c === quote) quote = '';
         } else if (c === '"' || c === "'") quote = c;
+        else if (c === '=') attributes++;
         else if (c === '>') break;
       }
-      if (xml[j - 1] !== '/' && ++depth > limit) return true;
+      if (++elements > limits.elements || attributes > limits.attributes) return true;
+      if (xml[j - 1] !== '/' && ++depth > limits.depth) return true;
       i = j + 1;
     }
     if (i < 0 || i >= xml.length) break;
@@ -71,9 +77,9 @@ function skipPast(xml: string, from: number, end: string): number {
 
 class ParseFailed extends Error {}
 
-/** Parses `xml`, failing on any DTD, excessive nesting, parser warning or missing root. */
+/** Parses `xml`, failing on any DTD, markup beyond {@link XML_LIMITS}, parser warning or missing root. */
 export function parseStrict(xml: string): Document {
-  if (DTD.test(xml) || nestingExceeds(xml, MAX_XML_DEPTH)) throw new SamlValidationError('xml');
+  if (DTD.test(xml) || exceedsLimits(xml)) throw new SamlValidationError('xml');
   // Throwing from the handler stops the parser at the first problem instead of reading on.
   const fail = () => {
     throw new ParseFailed();
@@ -138,7 +144,11 @@ export function descendants(root: Node, ns: string | null, localName: string): E
   const stack: Node[] = [root];
   while (stack.length > 0) {
     const node = stack.pop()!;
-    if (ns === null ? node.nodeType === ELEMENT_NODE && (node as Element).localName === localName : isElement(node, ns, localName))
+    if (
+      ns === null
+        ? node.nodeType === ELEMENT_NODE && (node as Element).localName === localName
+        : isElement(node, ns, localName)
+    )
       found.push(node as Element);
     const kids: Node[] = [];
     for (let n = node.firstChild; n; n = n.nextSibling) if (n.nodeType === ELEMENT_NODE) kids.push(n);

@@ -18,7 +18,10 @@ export function oauthErrors(options: { logger?: ErrorLogger } = {}): HttpMiddlew
       if (!error) return;
       if (error instanceof TokenvendError) {
         const headers: Record<string, string> = {};
-        if (error.status === 401) headers['www-authenticate'] = `Bearer error="${error.error}"`;
+        if (error.status === 401) {
+          const challenge = (error as { wwwAuthenticate?: string }).wwwAuthenticate;
+          headers['www-authenticate'] = challenge ?? `Bearer realm="tokenvend", error="${error.error}"`;
+        }
         const retryAfter = (error as { retryAfterSeconds?: number }).retryAfterSeconds;
         if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
         if (!error.expose)

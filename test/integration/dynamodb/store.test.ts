@@ -78,7 +78,9 @@ const now = () => Math.floor(clockMs / 1000);
 
 describe('table', () => {
   it('has TTL enabled on the ttl attribute', async () => {
-    const { TimeToLiveDescription } = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+    const { TimeToLiveDescription } = await client.send(
+      new DescribeTimeToLiveCommand({ TableName: tableName }),
+    );
     expect(TimeToLiveDescription).toMatchObject({
       AttributeName: TABLE.ttlAttribute,
       TimeToLiveStatus: expect.stringMatching(/ENABL/),
@@ -165,7 +167,12 @@ describe('DynamoConnectionStore', () => {
       s.commitRefresh(input, { version: 1, owner: winner, tokens: tokens(now()), now: now() }),
     ).rejects.toBeInstanceOf(VersionConflictError);
     const fresh = tokens(now());
-    const committed = await s.commitRefresh(input, { version: 1, owner: 'rescuer', tokens: fresh, now: now() });
+    const committed = await s.commitRefresh(input, {
+      version: 1,
+      owner: 'rescuer',
+      tokens: fresh,
+      now: now(),
+    });
     expect(committed).toMatchObject({ version: 2, status: 'connected', lease: undefined });
     expect((await s.get(input, { secrets: 'all' }))?.tokens.refreshToken).toBe(fresh.refreshToken);
   });
@@ -194,7 +201,12 @@ describe('DynamoConnectionStore', () => {
     await s.acquireLease(input, { version: 1, owner: 'three', expiresAtMs: clockMs + 5_000, nowMs: clockMs });
     await s.releaseLease(input, { owner: 'intruder' });
     expect((await s.get(input))?.lease?.owner).toBe('three');
-    const ok = await s.commitRefresh(input, { version: 1, owner: 'three', tokens: tokens(now()), now: now() });
+    const ok = await s.commitRefresh(input, {
+      version: 1,
+      owner: 'three',
+      tokens: tokens(now()),
+      now: now(),
+    });
     expect(ok).toMatchObject({ failureCount: 0, lastError: undefined, version: 2 });
   });
 
@@ -225,16 +237,19 @@ describe('DynamoConnectionStore', () => {
       const item = await documentClient(client).send(
         new GetCommand({ TableName: tableName, Key: connectionKey('due-test', subject) }),
       );
-      shards.add(String(item.Item?.[REFRESH_DUE_INDEX.partitionKey]).split('#')[1]);
+      shards.add(String(item.Item?.[REFRESH_DUE_INDEX.partitionKey]).split('#')[1] ?? '');
     }
     expect(shards.size).toBeGreaterThan(1);
 
     // needs_reauth leaves the index; limit is honoured.
-    await s.markUnusable({ integration: 'due-test', subject: 'due-0' }, {
-      version: 1,
-      status: 'needs_reauth',
-      reason: 'invalid_grant',
-    });
+    await s.markUnusable(
+      { integration: 'due-test', subject: 'due-0' },
+      {
+        version: 1,
+        status: 'needs_reauth',
+        reason: 'invalid_grant',
+      },
+    );
     const after = await s.queryDue({ from: base, to: base + 9 * 120, now: now(), limit: 100 });
     expect(after.map((d) => d.subject)).not.toContain('due-0');
     expect(await s.queryDue({ from: base, to: base + 19 * 120, now: now(), limit: 3 })).toHaveLength(3);
@@ -266,7 +281,9 @@ describe('DynamoConnectionStore', () => {
     const input = connection('henry', now());
     await s.put(input);
     const doc = documentClient(client);
-    const got = await doc.send(new GetCommand({ TableName: tableName, Key: connectionKey('genesys-eu', 'henry') }));
+    const got = await doc.send(
+      new GetCommand({ TableName: tableName, Key: connectionKey('genesys-eu', 'henry') }),
+    );
     const queried = await doc.send(
       new QueryCommand({
         TableName: tableName,
@@ -289,7 +306,9 @@ describe('DynamoConnectionStore', () => {
     await s.put(connection('ivan', now()));
     await s.put(connection('judy', now()));
     const doc = documentClient(client);
-    const ivan = await doc.send(new GetCommand({ TableName: tableName, Key: connectionKey('genesys-eu', 'ivan') }));
+    const ivan = await doc.send(
+      new GetCommand({ TableName: tableName, Key: connectionKey('genesys-eu', 'ivan') }),
+    );
     const { UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
     await doc.send(
       new UpdateCommand({
@@ -337,7 +356,9 @@ describe('DynamoConnectStateStore', () => {
     const state = token('state');
     await states.put(state, record('max'), now() + 600);
     const { connectStateKey } = await import('../../../functions/adapters/dynamodb/schema.js');
-    const raw = await documentClient(client).send(new GetCommand({ TableName: tableName, Key: connectStateKey(state) }));
+    const raw = await documentClient(client).send(
+      new GetCommand({ TableName: tableName, Key: connectStateKey(state) }),
+    );
     expect(raw.Item).toBeDefined();
     expect(JSON.stringify(raw.Item)).not.toContain(state);
   });
@@ -345,7 +366,12 @@ describe('DynamoConnectStateStore', () => {
 
 describe('DynamoAssertionReplayGuard', () => {
   it('claims an assertion id once per integration until it expires (plus skew)', async () => {
-    const guard = new DynamoAssertionReplayGuard({ tableName, client, clockSkewSeconds: 60, nowMs: () => clockMs });
+    const guard = new DynamoAssertionReplayGuard({
+      tableName,
+      client,
+      clockSkewSeconds: 60,
+      nowMs: () => clockMs,
+    });
     const id = `_${token('assertion')}`;
     const notOnOrAfter = now() + 300;
     expect(await guard.claim('genesys-eu', id, notOnOrAfter)).toBe(true);

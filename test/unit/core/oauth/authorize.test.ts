@@ -38,7 +38,11 @@ describe('createPkce / createState', () => {
 describe('buildAuthorizationUrl', () => {
   it('builds the URL with state, redirect, default scopes and delimiter', () => {
     const p = provider({ authorize: { defaultScopes: ['openid', 'calls:read'], scopeDelimiter: ',' } });
-    const url = buildAuthorizationUrl(p, { client: confidential, redirectUri: 'https://tv.example/cb', state: 'st' });
+    const url = buildAuthorizationUrl(p, {
+      client: confidential,
+      redirectUri: 'https://tv.example/cb',
+      state: 'st',
+    });
     expect(url.origin + url.pathname).toBe('https://login.eu.acme.com/authorize');
     expect(Object.fromEntries(url.searchParams)).toEqual({
       response_type: 'code',
@@ -65,33 +69,55 @@ describe('buildAuthorizationUrl', () => {
           idp: { description: 'idp', pattern: '[a-z]+' },
           brand: { description: 'brand', default: '1210' },
         },
-        authorize: { params: { org: '${org}', provider: '${idp}', brandId: '${brand}', hint: 'c-${client_id}' } },
+        authorize: {
+          params: { org: '${org}', provider: '${idp}', brandId: '${brand}', hint: 'c-${client_id}' },
+        },
       },
       {},
     );
-    const url = buildAuthorizationUrl(p, { client: confidential, redirectUri: 'https://tv.example/cb', state: 's' });
+    const url = buildAuthorizationUrl(p, {
+      client: confidential,
+      redirectUri: 'https://tv.example/cb',
+      state: 's',
+    });
     expect(url.searchParams.get('brandId')).toBe('1210');
     expect(url.searchParams.get('hint')).toBe('c-cid');
     expect(url.searchParams.has('org')).toBe(false);
     expect(url.searchParams.has('provider')).toBe(false);
     const withOrg = provider(
-      { variables: { ...baseTemplate.variables, org: { description: 'o', default: '' } }, authorize: { params: { org: '${org}' } } },
+      {
+        variables: { ...baseTemplate.variables, org: { description: 'o', default: '' } },
+        authorize: { params: { org: '${org}' } },
+      },
       { org: 'acme' },
     );
     expect(
-      buildAuthorizationUrl(withOrg, { client: confidential, redirectUri: 'https://x/cb', state: 's' }).searchParams.get('org'),
+      buildAuthorizationUrl(withOrg, {
+        client: confidential,
+        redirectUri: 'https://x/cb',
+        state: 's',
+      }).searchParams.get('org'),
     ).toBe('acme');
   });
 
   it('adds the PKCE challenge when PKCE is always on', async () => {
     const p = provider({ grants: { authorization_code: { pkce: {} } } });
     const pkce = await createPkce();
-    const url = buildAuthorizationUrl(p, { client: confidential, redirectUri: 'https://x/cb', state: 's', pkce });
-    expect(url.searchParams.get('code_challenge')).toBe(createHash('sha256').update(pkce.verifier).digest('base64url'));
-    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
-    expect(thrown(() => buildAuthorizationUrl(p, { client: confidential, redirectUri: 'https://x/cb', state: 's' }))).toBeInstanceOf(
-      ConfigError,
+    const url = buildAuthorizationUrl(p, {
+      client: confidential,
+      redirectUri: 'https://x/cb',
+      state: 's',
+      pkce,
+    });
+    expect(url.searchParams.get('code_challenge')).toBe(
+      createHash('sha256').update(pkce.verifier).digest('base64url'),
     );
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(
+      thrown(() =>
+        buildAuthorizationUrl(p, { client: confidential, redirectUri: 'https://x/cb', state: 's' }),
+      ),
+    ).toBeInstanceOf(ConfigError);
   });
 
   it('uses PKCE only for public clients when `when: public-client`', async () => {
@@ -100,16 +126,22 @@ describe('buildAuthorizationUrl', () => {
     expect(usesPkce(p, confidential)).toBe(false);
     const pkce = await createPkce();
     const input = { redirectUri: 'https://x/cb', state: 's', pkce };
-    expect(buildAuthorizationUrl(p, { ...input, client: confidential }).searchParams.has('code_challenge')).toBe(false);
-    expect(buildAuthorizationUrl(p, { ...input, client: publicClient }).searchParams.get('code_challenge')).toBe(pkce.challenge);
+    expect(
+      buildAuthorizationUrl(p, { ...input, client: confidential }).searchParams.has('code_challenge'),
+    ).toBe(false);
+    expect(
+      buildAuthorizationUrl(p, { ...input, client: publicClient }).searchParams.get('code_challenge'),
+    ).toBe(pkce.challenge);
     expect(usesPkce(provider(), publicClient)).toBe(false);
   });
 
   it('refuses a provider without authorization_code', () => {
     const p = provider({ grants: { client_credentials: {} } });
-    expect(thrown(() => buildAuthorizationUrl(p, { client: confidential, redirectUri: 'https://x/cb', state: 's' }))).toBeInstanceOf(
-      ConfigError,
-    );
+    expect(
+      thrown(() =>
+        buildAuthorizationUrl(p, { client: confidential, redirectUri: 'https://x/cb', state: 's' }),
+      ),
+    ).toBeInstanceOf(ConfigError);
   });
 });
 
@@ -142,22 +174,33 @@ describe('validateAuthorizationResponse', () => {
   });
 
   it('checks iss when declared and supported (RFC 9207)', () => {
-    expect(validateAuthorizationResponse(withIss, q(`code=${CODE}&state=st&iss=https://login.eu.acme.com`), 'st').code).toBe(CODE);
+    expect(
+      validateAuthorizationResponse(withIss, q(`code=${CODE}&state=st&iss=https://login.eu.acme.com`), 'st')
+        .code,
+    ).toBe(CODE);
     expect(refused(withIss, `code=${CODE}&state=st&iss=https://evil.example`).message).toMatch(/iss/);
     expect(refused(withIss, `code=${CODE}&state=st`).message).toMatch(/"iss" \(issuer\) missing/);
   });
 
   it('checks a present iss when declared, accepts its absence when not supported', () => {
     expect(validateAuthorizationResponse(issDeclaredOnly, q(`code=${CODE}&state=st`), 'st').code).toBe(CODE);
-    expect(refused(issDeclaredOnly, `code=${CODE}&state=st&iss=https://evil.example`)).toBeInstanceOf(AuthorizationResponseError);
+    expect(refused(issDeclaredOnly, `code=${CODE}&state=st&iss=https://evil.example`)).toBeInstanceOf(
+      AuthorizationResponseError,
+    );
   });
 
   it('ignores iss when the provider declares no issuer', () => {
-    expect(validateAuthorizationResponse(plain, q(`code=${CODE}&state=st&iss=https://anything.example`), 'st').code).toBe(CODE);
+    expect(
+      validateAuthorizationResponse(plain, q(`code=${CODE}&state=st&iss=https://anything.example`), 'st')
+        .code,
+    ).toBe(CODE);
   });
 
   it('turns a vendor error=access_denied into access_denied with the vendor description', () => {
-    const e = refused(plain, 'error=access_denied&error_description=User+said+no&state=st') as AuthorizationResponseError;
+    const e = refused(
+      plain,
+      'error=access_denied&error_description=User+said+no&state=st',
+    ) as AuthorizationResponseError;
     expect(e).toBeInstanceOf(AuthorizationResponseError);
     expect(e.error).toBe('access_denied');
     expect(e.vendorError).toBe('access_denied');
@@ -166,6 +209,13 @@ describe('validateAuthorizationResponse', () => {
     const other = refused(plain, 'error=server_error&state=st') as AuthorizationResponseError;
     expect(other.error).toBe('invalid_request');
     expect(other.vendorError).toBe('server_error');
+  });
+
+  it('caps the vendor error and description taken from the query string', () => {
+    const e = refused(plain, `error=${'e'.repeat(1000)}&error_description=${'d'.repeat(4000)}&state=st`);
+    expect((e as AuthorizationResponseError).vendorError).toHaveLength(100);
+    expect((e as AuthorizationResponseError).vendorErrorDescription).toHaveLength(300);
+    expect(e.message.length).toBeLessThan(600);
   });
 
   it('refuses an error response carrying a code without leaking it', () => {

@@ -26,7 +26,14 @@ async function jwtWithExp(exp: number | undefined): Promise<string> {
 describe('mapTokenResponse', () => {
   it('maps a standard RFC 6749 §5.1 response', () => {
     expect(
-      map({ access_token: 'at', token_type: 'bearer', expires_in: 3600, refresh_token: 'rt', scope: 'a b', id_token: 'x.y.z' }),
+      map({
+        access_token: 'at',
+        token_type: 'bearer',
+        expires_in: 3600,
+        refresh_token: 'rt',
+        scope: 'a b',
+        id_token: 'x.y.z',
+      }),
     ).toEqual({
       accessToken: 'at',
       tokenType: 'Bearer',
@@ -51,8 +58,13 @@ describe('mapTokenResponse', () => {
     ['epoch-millis', (NOW + 600) * 1000 + 999, NOW + 600],
     ['iso8601', new Date((NOW + 600) * 1000).toISOString(), NOW + 600],
     ['iso8601', '2027-01-15T08:00:00+01:00', Date.parse('2027-01-15T07:00:00Z') / 1000],
+    ['iso8601', '2027-01-15T08:00:00', Date.parse('2027-01-15T08:00:00Z') / 1000],
+    ['iso8601', '2027-01-15 08:00:00.5', Date.parse('2027-01-15T08:00:00Z') / 1000],
   ])('reads absolute expiries (%s %j)', (format, value, expected) => {
-    expect(map({ access_token: 'at', expires_at: value }, { expiresIn: { field: 'expires_at', format } }).expiresAt).toBe(expected);
+    expect(
+      map({ access_token: 'at', expires_at: value }, { expiresIn: { field: 'expires_at', format } })
+        .expiresAt,
+    ).toBe(expected);
   });
 
   it.each([
@@ -66,7 +78,9 @@ describe('mapTokenResponse', () => {
     ['iso8601', '5'],
     ['iso8601', NOW],
   ])('refuses an unreadable %s expiry %j naming the field, not the value', (format, value) => {
-    const e = thrown(() => map({ access_token: 'SECRET-AT', exp_field: value }, { expiresIn: { field: 'exp_field', format } }));
+    const e = thrown(() =>
+      map({ access_token: 'SECRET-AT', exp_field: value }, { expiresIn: { field: 'exp_field', format } }),
+    );
     expect(e).toBeInstanceOf(MalformedResponseError);
     expect((e as Error).message).toMatch(/exp_field/);
     expect(errorText(e)).not.toContain('SECRET-AT');
@@ -92,8 +106,12 @@ describe('mapTokenResponse', () => {
 
   it('reads refresh expiry, treating 0 as "does not expire" (Keycloak offline tokens)', () => {
     const m = { refreshExpiresIn: { field: 'refresh_token_expires_in' } };
-    expect(map({ access_token: 'a', refresh_token: 'r', refresh_token_expires_in: '604800' }, m).refreshExpiresAt).toBe(NOW + 604800);
-    expect(map({ access_token: 'a', refresh_token: 'r', refresh_token_expires_in: 0 }, m).refreshExpiresAt).toBeUndefined();
+    expect(
+      map({ access_token: 'a', refresh_token: 'r', refresh_token_expires_in: '604800' }, m).refreshExpiresAt,
+    ).toBe(NOW + 604800);
+    expect(
+      map({ access_token: 'a', refresh_token: 'r', refresh_token_expires_in: 0 }, m).refreshExpiresAt,
+    ).toBeUndefined();
   });
 
   it('maps regex field names: refresh.[tT]oken or a vendor naming it extended_token', () => {
@@ -118,7 +136,11 @@ describe('mapTokenResponse', () => {
   });
 
   it('reads scopes as a string (with the delimiter) or an array', () => {
-    expect(map({ access_token: 'a', scope: 'x,y,,z' }, {}, { scopeDelimiter: ',' }).scopes).toEqual(['x', 'y', 'z']);
+    expect(map({ access_token: 'a', scope: 'x,y,,z' }, {}, { scopeDelimiter: ',' }).scopes).toEqual([
+      'x',
+      'y',
+      'z',
+    ]);
     expect(map({ access_token: 'a', scope: ['x', 1, 'y'] }).scopes).toEqual(['x', 'y']);
     expect(map({ access_token: 'a' }).scopes).toBeUndefined();
   });

@@ -33,7 +33,10 @@ afterAll(async () => {
 });
 
 const post = (path: string, timeoutMs = 2000) =>
-  send({ method: 'POST', url: `${base}${path}`, headers: { 'content-type': 'text/plain' }, body: 'hi' }, { fetch, timeoutMs });
+  send(
+    { method: 'POST', url: `${base}${path}`, headers: { 'content-type': 'text/plain' }, body: 'hi' },
+    { fetch, timeoutMs },
+  );
 
 async function rejection(promise: Promise<unknown>): Promise<VendorUnavailableError> {
   const e = await promise.then(
@@ -80,7 +83,9 @@ describe('send', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    const e = await rejection(send({ method: 'POST', url: `http://127.0.0.1:${port}/t`, headers: {} }, { fetch, timeoutMs: 2000 }));
+    const e = await rejection(
+      send({ method: 'POST', url: `http://127.0.0.1:${port}/t`, headers: {} }, { fetch, timeoutMs: 2000 }),
+    );
     expect(e.outcomeUnknown).toBe(false);
     expect(e.message).toMatch(/ECONNREFUSED/);
   });

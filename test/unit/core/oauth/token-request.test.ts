@@ -9,7 +9,12 @@ const basic = (id: string, secret: string) =>
 const form = (body: string | undefined) => Object.fromEntries(new URLSearchParams(body ?? ''));
 
 describe('buildTokenRequest: authorization_code', () => {
-  const input = { grant: 'authorization_code', code: 'the-code', redirectUri: 'https://tv.example/cb', codeVerifier: 'v'.repeat(43) } as const;
+  const input = {
+    grant: 'authorization_code',
+    code: 'the-code',
+    redirectUri: 'https://tv.example/cb',
+    codeVerifier: 'v'.repeat(43),
+  } as const;
 
   it('sends the code in the form body with Basic client auth by default', () => {
     const r = buildTokenRequest(provider(), input, client);
@@ -39,7 +44,9 @@ describe('buildTokenRequest: authorization_code', () => {
   it('sends the code in a templated header with variables and secrets', () => {
     const p = provider({
       grants: {
-        authorization_code: { code: { in: 'header', name: 'X-Auth-Code', value: 'Code ${code};r=${region};k=${secret.api_key}' } },
+        authorization_code: {
+          code: { in: 'header', name: 'X-Auth-Code', value: 'Code ${code};r=${region};k=${secret.api_key}' },
+        },
       },
     });
     const r = buildTokenRequest(p, input, client);
@@ -65,7 +72,11 @@ describe('buildTokenRequest: other grants', () => {
       authorize: { scopeDelimiter: ',' },
       grants: { refresh_token: { refreshTokenParam: 'token', clientAuth: 'body' } },
     });
-    const r = buildTokenRequest(p, { grant: 'refresh_token', refreshToken: 'rt-1', scopes: ['a', 'b'] }, client);
+    const r = buildTokenRequest(
+      p,
+      { grant: 'refresh_token', refreshToken: 'rt-1', scopes: ['a', 'b'] },
+      client,
+    );
     expect(form(r.body)).toEqual({
       grant_type: 'refresh_token',
       token: 'rt-1',
@@ -77,10 +88,19 @@ describe('buildTokenRequest: other grants', () => {
   });
 
   it('client_credentials with paramsIn query: no body, everything but auth in the URL', () => {
-    const p = provider({
-      variables: { ...baseTemplate.variables, accountId: { description: 'a', pattern: '[a-z0-9]+' } },
-      grants: { client_credentials: { grantType: 'account_credentials', paramsIn: 'query', params: { account_id: '${accountId}' } } },
-    }, { accountId: 'acct9' });
+    const p = provider(
+      {
+        variables: { ...baseTemplate.variables, accountId: { description: 'a', pattern: '[a-z0-9]+' } },
+        grants: {
+          client_credentials: {
+            grantType: 'account_credentials',
+            paramsIn: 'query',
+            params: { account_id: '${accountId}' },
+          },
+        },
+      },
+      { accountId: 'acct9' },
+    );
     const r = buildTokenRequest(p, { grant: 'client_credentials', scopes: ['x'] }, client);
     expect(r.body).toBeUndefined();
     expect(r.headers['content-type']).toBeUndefined();
@@ -122,7 +142,12 @@ describe('buildTokenRequest: other grants', () => {
     const p = provider({ grants: { saml2_bearer: { assertionFormat, params: { orgName: 'acme' } } } });
     const r = buildTokenRequest(
       p,
-      { grant: 'saml2_bearer', samlResponse: `${samlResponse.slice(0, 10)}\n${samlResponse.slice(10)}`, assertionXml, scopes: ['s'] },
+      {
+        grant: 'saml2_bearer',
+        samlResponse: `${samlResponse.slice(0, 10)}\n${samlResponse.slice(10)}`,
+        assertionXml,
+        scopes: ['s'],
+      },
       client,
     );
     const body = form(r.body);
@@ -135,7 +160,9 @@ describe('buildTokenRequest: other grants', () => {
 
   it('saml2_bearer base64url needs the assertion XML', () => {
     const p = provider({ grants: { saml2_bearer: {} } });
-    expect(thrown(() => buildTokenRequest(p, { grant: 'saml2_bearer', samlResponse }, client))).toBeInstanceOf(ConfigError);
+    expect(
+      thrown(() => buildTokenRequest(p, { grant: 'saml2_bearer', samlResponse }, client)),
+    ).toBeInstanceOf(ConfigError);
   });
 
   it('jwt_bearer with a custom assertion parameter', () => {
@@ -173,12 +200,18 @@ describe('buildTokenRequest: other grants', () => {
 
   it('uses the per-grant endpoint', () => {
     const p = provider({ grants: { client_credentials: { endpoint: 'https://cc.${region}/t' } } });
-    expect(buildTokenRequest(p, { grant: 'client_credentials' }, client).url).toBe('https://cc.eu.acme.com/t');
+    expect(buildTokenRequest(p, { grant: 'client_credentials' }, client).url).toBe(
+      'https://cc.eu.acme.com/t',
+    );
   });
 
   it('refuses a grant the provider lacks, and a confidential grant without a secret', () => {
-    expect(thrown(() => buildTokenRequest(provider(), { grant: 'client_credentials' }, client))).toBeInstanceOf(ConfigError);
+    expect(
+      thrown(() => buildTokenRequest(provider(), { grant: 'client_credentials' }, client)),
+    ).toBeInstanceOf(ConfigError);
     const p = provider({ grants: { client_credentials: {} } });
-    expect(thrown(() => buildTokenRequest(p, { grant: 'client_credentials' }, publicClient))).toBeInstanceOf(ConfigError);
+    expect(thrown(() => buildTokenRequest(p, { grant: 'client_credentials' }, publicClient))).toBeInstanceOf(
+      ConfigError,
+    );
   });
 });

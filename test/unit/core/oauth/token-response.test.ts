@@ -8,14 +8,21 @@ import {
   VendorUnavailableError,
 } from '../../../../functions/core/errors.js';
 import type { HttpResponse } from '../../../../functions/core/oauth/http.js';
-import { parseRetryAfter, processTokenResponse, tokenErrorFor } from '../../../../functions/core/oauth/token-response.js';
+import {
+  parseRetryAfter,
+  processTokenResponse,
+  tokenErrorFor,
+} from '../../../../functions/core/oauth/token-response.js';
 import { errorText, provider, thrown } from '../fixtures.js';
 
 const NOW = 1_800_000_000;
 const AT = 'SECRET-ACCESS-abc123';
 const RT = 'SECRET-REFRESH-def456';
 const p = provider({
-  response: { refreshToken: { match: 'refresh.[tT]oken|extended_token' }, expiresIn: { field: 'expires_in' } },
+  response: {
+    refreshToken: { match: 'refresh.[tT]oken|extended_token' },
+    expiresIn: { field: 'expires_in' },
+  },
   defaultRefreshTokenSeconds: 3600,
 });
 
@@ -37,7 +44,13 @@ describe('processTokenResponse: success', () => {
   it('maps a vendor response through the template mapping', () => {
     const t = processTokenResponse(
       p,
-      res(200, { access_token: AT, token_type: 'BearerToken', expires_in: '1799', extended_token: RT, scope: 'a b' }),
+      res(200, {
+        access_token: AT,
+        token_type: 'BearerToken',
+        expires_in: '1799',
+        extended_token: RT,
+        scope: 'a b',
+      }),
       NOW,
     );
     expect(t).toEqual({
@@ -60,9 +73,16 @@ describe('processTokenResponse: success', () => {
 
 describe('processTokenResponse: errors', () => {
   it('400 invalid_grant -> InvalidGrantError with the vendor fields', () => {
-    const e = failure(res(400, { error: 'invalid_grant', error_description: 'Refresh token expired' })) as InvalidGrantError;
+    const e = failure(
+      res(400, { error: 'invalid_grant', error_description: 'Refresh token expired' }),
+    ) as InvalidGrantError;
     expect(e).toBeInstanceOf(InvalidGrantError);
-    expect(e).toMatchObject({ error: 'invalid_grant', status: 400, vendorError: 'invalid_grant', vendorStatus: 400 });
+    expect(e).toMatchObject({
+      error: 'invalid_grant',
+      status: 400,
+      vendorError: 'invalid_grant',
+      vendorStatus: 400,
+    });
     expect(e.vendorErrorDescription).toBe('Refresh token expired');
     expect(e.message).toMatch(/acme rejected the grant \(invalid_grant: Refresh token expired\)/);
   });
@@ -104,9 +124,12 @@ describe('processTokenResponse: errors', () => {
     expect(e.error).toBe('temporarily_unavailable');
   });
 
-  it.each(['<html>ok</html>', '', 'null', '"token"', '[1]'])('200 with the non-object body %j -> MalformedResponseError', (body) => {
-    expect(failure(res(200, body))).toBeInstanceOf(MalformedResponseError);
-  });
+  it.each(['<html>ok</html>', '', 'null', '"token"', '[1]'])(
+    '200 with the non-object body %j -> MalformedResponseError',
+    (body) => {
+      expect(failure(res(200, body))).toBeInstanceOf(MalformedResponseError);
+    },
+  );
 
   it('200 whose mapping finds no access token -> MalformedResponseError naming the field', () => {
     const e = failure(res(200, { token: AT, refresh_token: RT }));
@@ -115,7 +138,9 @@ describe('processTokenResponse: errors', () => {
   });
 
   it('200 carrying an OAuth error body is classified like the error', () => {
-    expect(failure(res(200, { error: 'invalid_grant', error_description: 'gone' }))).toBeInstanceOf(InvalidGrantError);
+    expect(failure(res(200, { error: 'invalid_grant', error_description: 'gone' }))).toBeInstanceOf(
+      InvalidGrantError,
+    );
   });
 
   it.each([
@@ -131,7 +156,9 @@ describe('processTokenResponse: errors', () => {
   });
 
   it('caps vendor descriptions and codes', () => {
-    const e = failure(res(400, { error: 'x'.repeat(500), error_description: 'y'.repeat(5000) })) as VendorRejectedError;
+    const e = failure(
+      res(400, { error: 'x'.repeat(500), error_description: 'y'.repeat(5000) }),
+    ) as VendorRejectedError;
     expect(e.vendorError).toHaveLength(100);
     expect(e.vendorErrorDescription).toHaveLength(300);
   });
@@ -155,6 +182,8 @@ describe('parseRetryAfter', () => {
     [new Date(nowMs + 30_000).toUTCString(), 30],
     [new Date(nowMs - 60_000).toUTCString(), 0],
     ['99999999999', 86_400],
+    ['Sunday, 15-Jan-27 08:00:10 GMT', 10],
+    ['Fri Jan 15 08:00:20 2027', 20],
     ['soon', undefined],
     ['5 minutes', undefined],
     ['-1', undefined],

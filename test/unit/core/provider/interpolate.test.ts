@@ -9,7 +9,12 @@ import { thrown } from '../fixtures.js';
 
 describe('placeholdersOf', () => {
   it('lists well-formed names in order, dotted secret names included', () => {
-    expect(placeholdersOf('${a}-${secret.client_id}/${b_2}${a}')).toEqual(['a', 'secret.client_id', 'b_2', 'a']);
+    expect(placeholdersOf('${a}-${secret.client_id}/${b_2}${a}')).toEqual([
+      'a',
+      'secret.client_id',
+      'b_2',
+      'a',
+    ]);
   });
 
   it('ignores malformed ones (which the loader rejects through removePlaceholders)', () => {
@@ -20,7 +25,10 @@ describe('placeholdersOf', () => {
 });
 
 describe('interpolate', () => {
-  const lookup = lookupFrom({ region: 'eu', port: 443, beta: false, empty: '' }, { client_secret: 's3', k: 'v' });
+  const lookup = lookupFrom(
+    { region: 'eu', port: 443, beta: false, empty: '' },
+    { client_secret: 's3', k: 'v' },
+  );
 
   it('replaces variables of every type and secrets', () => {
     expect(interpolate('${region}:${port}:${beta}:${empty}:${secret.k}', lookup)).toBe('eu:443:false::v');

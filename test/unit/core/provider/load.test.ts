@@ -97,10 +97,25 @@ describe('loadProviderTemplate: schema', () => {
     [['variables', 'region', 'sensitive'], true, '$.variables.region', '"sensitive"'],
     [['endpoints', 'revoke'], { url: 'https://a.acme.com/r', verb: 'POST' }, '$.endpoints.revoke', '"verb"'],
     [['response', 'expiresIn'], { field: 'x', unit: 's' }, '$.response.expiresIn', '"unit"'],
-    [['refresh', 'refreshAt'], { kind: 'before-expiry', seconds: 5, jitter: 1 }, '$.refresh.refreshAt', '"jitter"'],
+    [
+      ['refresh', 'refreshAt'],
+      { kind: 'before-expiry', seconds: 5, jitter: 1 },
+      '$.refresh.refreshAt',
+      '"jitter"',
+    ],
     [['usage'], { in: 'query', name: 'token', where: 'x' }, '$.usage', '"where"'],
-    [['grants', 'authorization_code', 'code'], { in: 'query', as: 'x' }, '$.grants.authorization_code.code', '"as"'],
-    [['grants', 'authorization_code', 'pkce'], { when: 'always', plain: true }, '$.grants.authorization_code.pkce', '"plain"'],
+    [
+      ['grants', 'authorization_code', 'code'],
+      { in: 'query', as: 'x' },
+      '$.grants.authorization_code.code',
+      '"as"',
+    ],
+    [
+      ['grants', 'authorization_code', 'pkce'],
+      { when: 'always', plain: true },
+      '$.grants.authorization_code.pkce',
+      '"plain"',
+    ],
   ])('rejects unknown key at %j', (path, value, where, key) => {
     const e = loadError(withAt(path as string[], value));
     expect(e.path).toBe(where);
@@ -133,8 +148,11 @@ describe('loadProviderTemplate: schema', () => {
     [['endpoints', 'userinfo'], '$.endpoints.userinfo.subject.match'],
   ])('rejects a bad regex in a response field selector at %j', (path, where) => {
     const selector = { match: 'refresh.[tT' };
-    const value =
-      where.endsWith('field.match') ? { field: selector } : where.includes('userinfo') ? { url: 'https://a.acme.com/me', subject: selector } : selector;
+    const value = where.endsWith('field.match')
+      ? { field: selector }
+      : where.includes('userinfo')
+        ? { url: 'https://a.acme.com/me', subject: selector }
+        : selector;
     const e = loadError(withAt(path as string[], value));
     expect(e.path).toBe(where);
     expect(e.problem).toMatch(/not a valid regular expression/);
@@ -163,7 +181,12 @@ describe('loadProviderTemplate: placeholders', () => {
 
   it.each([
     ['url: endpoints.token', ['endpoints', 'token'], 'https://${nope}/t', '$.endpoints.token'],
-    ['url: endpoints.discovery', ['endpoints', 'discovery'], 'https://a.com/${nope}', '$.endpoints.discovery'],
+    [
+      'url: endpoints.discovery',
+      ['endpoints', 'discovery'],
+      'https://a.com/${nope}',
+      '$.endpoints.discovery',
+    ],
     ['url: revoke', ['endpoints', 'revoke'], { url: 'https://a.com/${nope}' }, '$.endpoints.revoke.url'],
     [
       'url: userinfo',
@@ -179,8 +202,18 @@ describe('loadProviderTemplate: placeholders', () => {
       '$.grants.refresh_token.endpoint',
     ],
     ['authorize param', ['authorize', 'params'], { org: '${nope}' }, '$.authorize.params.org'],
-    ['grant param', ['grants', 'refresh_token', 'params'], { p: '${nope}' }, '$.grants.refresh_token.params.p'],
-    ['grant header', ['grants', 'refresh_token', 'headers'], { h: '${nope}' }, '$.grants.refresh_token.headers.h'],
+    [
+      'grant param',
+      ['grants', 'refresh_token', 'params'],
+      { p: '${nope}' },
+      '$.grants.refresh_token.params.p',
+    ],
+    [
+      'grant header',
+      ['grants', 'refresh_token', 'headers'],
+      { h: '${nope}' },
+      '$.grants.refresh_token.headers.h',
+    ],
     [
       'code header',
       ['grants', 'authorization_code', 'code'],
@@ -199,10 +232,20 @@ describe('loadProviderTemplate: placeholders', () => {
   it.each([
     ['client_id in an authorize param', ['authorize', 'params'], { cid: '${client_id}' }, true],
     ['client_id in a URL', ['endpoints', 'token'], 'https://a.com/${client_id}', false],
-    ['code in a code header', ['grants', 'authorization_code', 'code'], { in: 'header', name: 'X', value: 'Code ${code}' }, true],
+    [
+      'code in a code header',
+      ['grants', 'authorization_code', 'code'],
+      { in: 'header', name: 'X', value: 'Code ${code}' },
+      true,
+    ],
     ['code in a grant param', ['grants', 'authorization_code', 'params'], { c: '${code}' }, false],
     ['access_token in usage', ['usage'], { in: 'query', name: 't', value: '${access_token}' }, true],
-    ['access_token in a grant header', ['grants', 'refresh_token', 'headers'], { a: '${access_token}' }, false],
+    [
+      'access_token in a grant header',
+      ['grants', 'refresh_token', 'headers'],
+      { a: '${access_token}' },
+      false,
+    ],
     ['a declared variable in usage', ['usage'], { in: 'header', value: '${x} ${access_token}' }, true],
   ])('%s: allowed=%s', (_, path, value, allowed) => {
     const input = at(path as string[], value);
@@ -213,7 +256,12 @@ describe('loadProviderTemplate: placeholders', () => {
   it.each([
     ['grant param', ['grants', 'refresh_token', 'params'], { k: '${secret.api_key}' }, true],
     ['grant header', ['grants', 'refresh_token', 'headers'], { k: '${secret.api_key}' }, true],
-    ['code header', ['grants', 'authorization_code', 'code'], { in: 'header', name: 'X', value: '${secret.k} ${code}' }, true],
+    [
+      'code header',
+      ['grants', 'authorization_code', 'code'],
+      { in: 'header', name: 'X', value: '${secret.k} ${code}' },
+      true,
+    ],
     ['static', ['grants', 'static'], { username: '${secret.user}', password: '${secret.pass}' }, true],
     ['url', ['endpoints', 'token'], 'https://a.com/${secret.k}', false],
     ['authorize param', ['authorize', 'params'], { k: '${secret.k}' }, false],
@@ -224,11 +272,14 @@ describe('loadProviderTemplate: placeholders', () => {
     else expect(loadError(input).problem).toMatch(/secrets are not allowed here/);
   });
 
-  it.each(['${secret.client-id}', '${ x }', '${x', 'a${}b'])('rejects the malformed placeholder %s', (value) => {
-    const e = loadError(at(['grants', 'refresh_token', 'params'], { p: value }));
-    expect(e.path).toBe('$.grants.refresh_token.params.p');
-    expect(e.problem).toMatch(/malformed placeholder/);
-  });
+  it.each(['${secret.client-id}', '${ x }', '${x', 'a${}b'])(
+    'rejects the malformed placeholder %s',
+    (value) => {
+      const e = loadError(at(['grants', 'refresh_token', 'params'], { p: value }));
+      expect(e.path).toBe('$.grants.refresh_token.params.p');
+      expect(e.problem).toMatch(/malformed placeholder/);
+    },
+  );
 
   it('requires every URL variable to declare an enum or a pattern', () => {
     const e = loadError({
@@ -257,7 +308,9 @@ describe('loadProviderTemplate: placeholders', () => {
   it.each(['https://login.acme.com/t', 'http://127.0.0.1:8080/t', 'http://localhost/t', 'http://[::1]:9/t'])(
     'accepts %s',
     (url) => {
-      expect(loadProviderTemplate({ ...minimal, endpoints: { ...minimal.endpoints, token: url } }).endpoints.token).toBe(url);
+      expect(
+        loadProviderTemplate({ ...minimal, endpoints: { ...minimal.endpoints, token: url } }).endpoints.token,
+      ).toBe(url);
     },
   );
 });
@@ -275,12 +328,18 @@ describe('loadProviderTemplate: variable declarations', () => {
   });
 
   it('rejects enum values of the wrong type', () => {
-    const e = loadError({ ...minimal, variables: { region: { description: 'r', type: 'number', enum: [1, 'two'] } } });
+    const e = loadError({
+      ...minimal,
+      variables: { region: { description: 'r', type: 'number', enum: [1, 'two'] } },
+    });
     expect(e.path).toBe('$.variables.region.enum[1]');
   });
 
   it('rejects a required variable with a default', () => {
-    const e = loadError({ ...minimal, variables: { region: { ...minimal.variables.region, required: true } } });
+    const e = loadError({
+      ...minimal,
+      variables: { region: { ...minimal.variables.region, required: true } },
+    });
     expect(e.path).toBe('$.variables.region.default');
     expect(e.problem).toMatch(/required variable cannot have a default/);
   });
@@ -302,8 +361,10 @@ describe('loadProviderTemplate: request shapes', () => {
     });
     expect(e.path).toBe('$.grants.client_credentials.clientAuth');
     expect(
-      loadProviderTemplate({ ...minimal, grants: { client_credentials: { clientAuth: 'basic', paramsIn: 'query' } } })
-        .grants.client_credentials?.paramsIn,
+      loadProviderTemplate({
+        ...minimal,
+        grants: { client_credentials: { clientAuth: 'basic', paramsIn: 'query' } },
+      }).grants.client_credentials?.paramsIn,
     ).toBe('query');
   });
 });

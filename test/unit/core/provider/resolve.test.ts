@@ -102,7 +102,12 @@ describe('resolveProvider', () => {
 
 describe('resolveProvider: URL checks', () => {
   const loopback = (url: string) =>
-    loadProviderTemplate({ id: 'local', name: 'Local', endpoints: { token: url }, grants: { client_credentials: {} } });
+    loadProviderTemplate({
+      id: 'local',
+      name: 'Local',
+      endpoints: { token: url },
+      grants: { client_credentials: {} },
+    });
 
   it('accepts http only for loopback and only with allowInsecureLoopback', () => {
     for (const url of ['http://127.0.0.1:8080/token', 'http://localhost/token', 'http://[::1]:9000/token']) {

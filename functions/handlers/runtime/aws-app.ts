@@ -1,0 +1,58 @@
+/**
+ * The App of a Lambda container in AWS: configuration from the bundled config file and the environment the
+ * stack sets, DynamoDB, KMS envelope encryption and Secrets Manager. Built once, on the first request.
+ */
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createCallerVerifier } from '../../adapters/caller-auth/index.js';
+import { createKmsCipher } from '../../adapters/crypto/index.js';
+import { loadBuiltinProviders } from '../../adapters/provider-files.js';
+import { SecretsManagerSecretSource } from '../../adapters/secrets/index.js';
+import { loadDeployment } from '../../core/config/deployment.js';
+import { ConfigError } from '../../core/errors.js';
+import { BUNDLED_CONFIG_FILE, BUNDLED_PROVIDERS_DIR, ENV } from '../routes.js';
+import { type AppProvider, memoize } from './app.js';
+import { buildApp } from './build-app.js';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new ConfigError(`environment variable ${name} is not set`);
+  return value;
+}
+
+async function build() {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const configFile = path.resolve(here, process.env[ENV.configFile] ?? BUNDLED_CONFIG_FILE);
+  const builtins = await loadBuiltinProviders(path.resolve(here, BUNDLED_PROVIDERS_DIR));
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(configFile, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`cannot read the deployment config ${path.basename(configFile)}`, error);
+  }
+  const deployment = loadDeployment(raw, { builtins, source: path.basename(configFile) });
+  const secretPrefix = required(ENV.secretPrefix);
+  const logger = new Logger({ serviceName: 'tokenvend' });
+  return buildApp({
+    deployment,
+    dynamo: { client: new DynamoDBClient({}), tableName: required(ENV.tableName) },
+    cipher: createKmsCipher({ keyId: required(ENV.keyArn), kms: new KMSClient({}) }),
+    secrets: new SecretsManagerSecretSource({
+      client: new SecretsManagerClient({}),
+      secretIds: (id) => {
+        const integration = deployment.integrations.get(id);
+        return integration ? (integration.config.secretId ?? `${secretPrefix}${id}`) : undefined;
+      },
+    }),
+    callers: createCallerVerifier({ callers: deployment.config.callers }),
+    logger: { error: (message, details) => logger.error(message, details) },
+  });
+}
+
+/** Shared by every handler module of the bundle; built on first use, retried after a failed cold start. */
+export const awsApp: AppProvider = memoize(build);

@@ -1,0 +1,23 @@
+/** Every HTTP handler factory, by its entry name in functions/handlers/routes.ts. */
+import type { Context } from 'aws-lambda';
+import { createConnectHandler } from '../handlers/connect.js';
+import { createConnectionsHandler } from '../handlers/connections.js';
+import { createHealthHandler } from '../handlers/health.js';
+import type { HttpEvent, HttpResult } from '../handlers/middleware/types.js';
+import { createOAuthCallbackHandler } from '../handlers/oauth-callback.js';
+import type { AppProvider } from '../handlers/runtime/app.js';
+import { createSamlAcsHandler } from '../handlers/saml-acs.js';
+import { createServiceVendHandler } from '../handlers/service-vend.js';
+import { createVendHandler } from '../handlers/vend.js';
+
+export type HttpLambda = (event: HttpEvent, context: Context) => Promise<HttpResult>;
+
+export const HANDLER_FACTORIES: Record<string, (getApp: AppProvider) => HttpLambda> = {
+  health: createHealthHandler,
+  connect: createConnectHandler,
+  'oauth-callback': createOAuthCallbackHandler,
+  'saml-acs': createSamlAcsHandler,
+  vend: createVendHandler,
+  connections: createConnectionsHandler,
+  'service-vend': createServiceVendHandler,
+};

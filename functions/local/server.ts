@@ -1,0 +1,159 @@
+/**
+ * `npm start`: every route of the API on http://127.0.0.1:${PORT:-8787}, through the very same Lambda
+ * handlers (HTTP requests become API Gateway v2 events), with embedded backends persisted under `.tokenvend/`.
+ * Local mode only: `POST /local/token` issues caller JWTs from a local issuer, `GET /local/jwks.json` serves its keys.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Context } from 'aws-lambda';
+import { TokenvendError } from '../core/errors.js';
+import { FUNCTIONS } from '../handlers/routes.js';
+import { memoize } from '../handlers/runtime/app.js';
+import { matchRoute, readBody, toEvent, writeResult } from './api-gateway-event.js';
+import { HANDLER_FACTORIES, type HttpLambda } from './handlers.js';
+import { type LocalApp, startLocalApp } from './local-app.js';
+import { localIssuerPath, localJwksSuffix } from './local-issuer.js';
+
+export interface LocalServerOptions {
+  /** 0 picks a free port (tests). */
+  port?: number;
+  dataDir?: string;
+  configFile?: string | undefined;
+  cwd?: string;
+}
+
+export interface LocalServer {
+  url: string;
+  local: LocalApp;
+  close(): Promise<void>;
+}
+
+/** Larger than any handler accepts, so the handler's own limit (and its 413) decides. */
+const MAX_READ_BYTES = 1024 * 1024;
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+function lambdaContext(): Context {
+  return {
+    functionName: 'tokenvend-local',
+    awsRequestId: crypto.randomUUID(),
+    getRemainingTimeInMillis: () => 30_000,
+  } as Context;
+}
+
+async function localRoute(
+  local: LocalApp,
+  req: IncomingMessage,
+  res: ServerResponse,
+  pathname: string,
+): Promise<boolean> {
+  if (pathname === `${localIssuerPath}${localJwksSuffix}` && req.method === 'GET') {
+    sendJson(res, 200, local.issuer.jwks);
+    return true;
+  }
+  if (pathname === `${localIssuerPath}/token` && req.method === 'POST') {
+    const body = (await readBody(req, 16 * 1024)).toString('utf8');
+    try {
+      sendJson(res, 200, await local.issuer.issueToken(body));
+    } catch (error) {
+      const e = error instanceof TokenvendError ? error : undefined;
+      sendJson(res, e?.status ?? 500, {
+        error: e?.error ?? 'server_error',
+        error_description: e?.expose ? e.message : 'failed',
+      });
+    }
+    return true;
+  }
+  return false;
+}
+
+export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
+  const cwd = options.cwd ?? process.cwd();
+  const server: Server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8787, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  let local: LocalApp;
+  try {
+    local = await startLocalApp({
+      baseUrl: url,
+      dataDir: options.dataDir ?? path.join(cwd, '.tokenvend'),
+      cwd,
+      configFile: options.configFile,
+    });
+  } catch (error) {
+    server.close();
+    throw error;
+  }
+  const getApp = memoize(async () => local.app);
+  const routes = FUNCTIONS.flatMap((fn) => {
+    const factory = HANDLER_FACTORIES[fn.entry];
+    if (!factory) throw new Error(`no handler factory for ${fn.entry}`);
+    const handler: HttpLambda = factory(getApp);
+    return fn.routes.map((route) => ({ route, handler }));
+  });
+
+  server.on('request', (req, res) => {
+    const requestUrl = new URL(req.url ?? '/', url);
+    (async () => {
+      if (await localRoute(local, req, res, requestUrl.pathname)) return;
+      for (const { route, handler } of routes) {
+        const params = matchRoute(route.path, requestUrl.pathname);
+        if (!params) continue;
+        if (req.method !== route.method && req.method !== 'OPTIONS') continue;
+        const body = await readBody(req, MAX_READ_BYTES);
+        const event = toEvent(req, requestUrl, route, params, body);
+        writeResult(res, await handler(event, lambdaContext()));
+        return;
+      }
+      sendJson(res, 404, { error: 'not_found', error_description: 'no such route' });
+    })().catch(() => {
+      if (!res.headersSent)
+        sendJson(res, 500, { error: 'server_error', error_description: 'local runtime failure' });
+    });
+  });
+
+  return {
+    url,
+    local,
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections?.();
+      await local.close();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const port = Number(process.env.PORT ?? 8787);
+  const started = await startLocalServer({ port, configFile: process.env.TOKENVEND_CONFIG || undefined });
+  const { url, local } = started;
+  console.log(`tokenvend local runtime on ${url} (config: ${local.configSource}; data: .tokenvend/)`);
+  console.log(`  integrations: ${[...local.app.flows.deployment.integrations.keys()].join(', ')}`);
+  console.log(
+    `  caller token: curl -s -X POST ${url}/local/token -H 'content-type: application/json' -d '{"sub":"alice"}'`,
+  );
+  const stop = () => {
+    started.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((error: unknown) => {
+    console.error(`tokenvend: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}

@@ -43,6 +43,7 @@ import {
   operations,
   pointer,
   responses,
+  schemaValidator,
   templateParams,
 } from './spec.js';
 
@@ -235,6 +236,49 @@ describe('docs/openapi.yaml', () => {
       }
     }
     expect(unused).toEqual([]);
+  });
+
+  it('every example matches its schema', () => {
+    const validatorFor = schemaValidator(spec);
+    const problems: string[] = [];
+    const check = (where: string, schema: unknown, value: unknown) => {
+      for (const problem of validatorFor(schema)(value)) problems.push(`${where}: ${problem}`);
+    };
+    const checkMedia = (where: string, content: unknown) => {
+      for (const [type, media] of Object.entries((content ?? {}) as Json)) {
+        const m = media as Json;
+        if ('example' in m) check(`${where} ${type} example`, m.schema, m.example);
+        for (const [name, example] of Object.entries((m.examples ?? {}) as Json)) {
+          check(`${where} ${type} ${name}`, m.schema, deref(spec, example).value);
+        }
+      }
+    };
+    let checked = 0;
+    for (const { method, path, op } of operations(spec)) {
+      const where = key(method, path);
+      for (const p of ((op.parameters ?? []) as unknown[]).map((x) => deref(spec, x))) {
+        if ('example' in p) check(`${where} parameter ${p.name}`, p.schema, p.example);
+      }
+      if (op.requestBody) checkMedia(`${where} request`, deref(spec, op.requestBody).content);
+      for (const [status, response] of responses(spec, op)) {
+        checkMedia(`${where} ${status}`, response.content);
+        for (const [name, h] of Object.entries((response.headers ?? {}) as Json)) {
+          const headerSpec = deref(spec, h);
+          if ('example' in headerSpec) check(`${where} ${status} ${name}`, headerSpec.schema, headerSpec.example);
+        }
+        checked += 1;
+      }
+    }
+    // Schema-level `examples` (2020-12 annotations) must satisfy the schema they sit in.
+    const walk = (where: string, schema: unknown): void => {
+      if (Array.isArray(schema)) schema.forEach((s, i) => walk(`${where}/${i}`, s));
+      if (!isObject(schema)) return;
+      if (Array.isArray(schema.examples)) for (const e of schema.examples) check(where, schema, e);
+      for (const [k, v] of Object.entries(schema)) if (k !== 'examples') walk(`${where}/${k}`, v);
+    };
+    walk('#/components/schemas', (spec.components as Json).schemas);
+    expect(checked).toBeGreaterThan(40);
+    expect(problems).toEqual([]);
   });
 
   it('uses the limits of the code', async () => {

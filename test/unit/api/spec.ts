@@ -1,6 +1,7 @@
 /** Reads docs/openapi.yaml and answers the questions the API tests ask of it. */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
 
 export const specFile = fileURLToPath(new URL('../../../docs/openapi.yaml', import.meta.url));
@@ -113,4 +114,33 @@ export function errorCodes(spec: Json, response: Json): Set<string> {
 /** `/vend/{integration}` -> `['integration']`. */
 export function templateParams(path: string): string[] {
   return [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] as string);
+}
+
+const SPEC_ID = 'https://tokenvend.invalid/openapi.yaml';
+
+export type Validate = (value: unknown) => string[];
+
+/**
+ * JSON Schema 2020-12 validation (the dialect of OpenAPI 3.1) with ajv: `validatorFor(schema)` checks a
+ * value against any schema of the document, its `#/components/...` references included.
+ */
+export function schemaValidator(spec: Json): (schema: unknown) => Validate {
+  const ajv = new Ajv2020({
+    strict: false,
+    allErrors: true,
+    formats: { uri: (s: string) => URL.canParse(s) },
+  });
+  ajv.addSchema({ $id: SPEC_ID, components: { schemas: (spec.components as Json).schemas } });
+  const cache = new Map<string, Validate>();
+  return (schema) => {
+    const text = JSON.stringify(schema).replaceAll('"#/components/', `"${SPEC_ID}#/components/`);
+    let validate = cache.get(text);
+    if (!validate) {
+      const compiled = ajv.compile(JSON.parse(text) as object);
+      validate = (value) =>
+        compiled(value) ? [] : (compiled.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
+      cache.set(text, validate);
+    }
+    return validate;
+  };
 }

@@ -1,0 +1,419 @@
+/**
+ * The real handlers (the same middy chain as in AWS, wired by buildApp) against dynalite, a loopback vendor
+ * and the local issuer; every answer is checked against docs/openapi.yaml: status documented for the route,
+ * media type documented, documented required headers present and no undocumented Cache-Control /
+ * WWW-Authenticate / Retry-After / Location, the JSON body valid against the documented schema and its
+ * `error` code among the documented ones.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
+import dynalite from 'dynalite';
+import { createCallerVerifier } from '../../../functions/adapters/caller-auth/index.js';
+import { createLocalCipher } from '../../../functions/adapters/crypto/index.js';
+import { ensureTable } from '../../../functions/adapters/dynamodb/index.js';
+import { LocalSecretSource } from '../../../functions/adapters/secrets/index.js';
+import { loadDeployment } from '../../../functions/core/config/deployment.js';
+import { createConnectHandler } from '../../../functions/handlers/connect.js';
+import { createConnectionsHandler } from '../../../functions/handlers/connections.js';
+import { createHealthHandler } from '../../../functions/handlers/health.js';
+import type { HttpEvent, HttpResult } from '../../../functions/handlers/middleware/types.js';
+import { createOAuthCallbackHandler } from '../../../functions/handlers/oauth-callback.js';
+import { FUNCTIONS, type RouteSpec } from '../../../functions/handlers/routes.js';
+import type { App } from '../../../functions/handlers/runtime/app.js';
+import { buildApp } from '../../../functions/handlers/runtime/build-app.js';
+import { DEFAULT_MAX_BODY_BYTES } from '../../../functions/handlers/runtime/http-handler.js';
+import { createSamlAcsHandler } from '../../../functions/handlers/saml-acs.js';
+import { createServiceVendHandler } from '../../../functions/handlers/service-vend.js';
+import { createVendHandler } from '../../../functions/handlers/vend.js';
+import { matchRoute } from '../../../functions/local/api-gateway-event.js';
+import { createLocalIssuer, type LocalIssuer } from '../../../functions/local/local-issuer.js';
+import { errorCodes, header, isObject, type Json, loadSpec, operation, responses, schemaValidator } from './spec.js';
+
+const spec = loadSpec();
+const validatorFor = schemaValidator(spec);
+const BASE = 'http://127.0.0.1:8787';
+const RETURN_ORIGIN = 'https://app.example.com';
+const REPORTING_ROLE = 'arn:aws:iam::111122223333:role/reporting';
+
+let dynamo: Server;
+let vendor: Server;
+let client: DynamoDBClient;
+let dir: string;
+let issuer: LocalIssuer;
+let downIssuer: LocalIssuer;
+let revokeStatus = 200;
+let app: App;
+const documentedRoutes = new Set<string>();
+
+/** A vendor that hands out throwaway tokens; the code decides the outcome. */
+function vendorHandler(body: URLSearchParams, path: string): [number, Json] {
+  if (path === '/revoke') return [revokeStatus, {}];
+  const grant = body.get('grant_type');
+  const code = body.get('code');
+  if (grant === 'refresh_token') return [400, { error: 'invalid_grant', error_description: 'refresh token revoked' }];
+  if (grant === 'authorization_code' && code === 'dead') return [400, { error: 'invalid_grant' }];
+  return [
+    200,
+    {
+      access_token: `at-${randomBytes(8).toString('hex')}`,
+      token_type: 'Bearer',
+      expires_in: code === 'short' ? 1 : 3600,
+      ...(grant === 'authorization_code' ? { refresh_token: `rt-${randomBytes(8).toString('hex')}` } : {}),
+      scope: 'read write',
+    },
+  ];
+}
+
+beforeAll(async () => {
+  dynamo = (dynalite as (o: object) => Server)({ createTableMs: 0, updateTableMs: 0, deleteTableMs: 0 });
+  await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', resolve));
+  client = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  await ensureTable(client, 'tokenvend-api', { ttl: false });
+
+  vendor = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      if (req.method === 'GET' && path === '/local/jwks.json') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(issuer.jwks));
+        return;
+      }
+      if (req.method === 'GET') {
+        res.writeHead(500).end();
+        return;
+      }
+      const [status, body] = vendorHandler(new URLSearchParams(Buffer.concat(chunks).toString()), path);
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+  });
+  await new Promise<void>((resolve) => vendor.listen(0, '127.0.0.1', resolve));
+  const vendorUrl = `http://127.0.0.1:${(vendor.address() as AddressInfo).port}`;
+
+  dir = await mkdtemp(join(tmpdir(), 'tokenvend-api-'));
+  issuer = await createLocalIssuer({ dir: join(dir, 'up'), issuer: `${vendorUrl}/local` });
+  downIssuer = await createLocalIssuer({ dir: join(dir, 'down'), issuer: `${vendorUrl}/down` });
+
+  const template = (id: string, grants: Json) => ({
+    id,
+    name: id,
+    endpoints: { authorize: `${vendorUrl}/authorize`, token: `${vendorUrl}/token`, revoke: { url: `${vendorUrl}/revoke` } },
+    grants,
+  });
+  const secret = { client_id: 'example-client', client_secret: 'example-secret-not-real' };
+  const config = {
+    publicBaseUrl: BASE,
+    returnUrls: [RETURN_ORIGIN],
+    corsOrigins: [RETURN_ORIGIN],
+    callers: [issuer.callerConfig, downIssuer.callerConfig],
+    integrations: {
+      acme: {
+        provider: template('acme', { authorization_code: {}, refresh_token: {} }),
+        secret,
+      },
+      'acme-svc': {
+        provider: template('acme-svc', { client_credentials: { refreshable: false } }),
+        secret,
+        serviceConnections: { reporting: { grant: 'client_credentials', allowedPrincipals: [REPORTING_ROLE] } },
+      },
+    },
+  };
+  const deployment = loadDeployment(config, { builtins: new Map(), local: true });
+  app = buildApp({
+    deployment,
+    dynamo: { client, tableName: 'tokenvend-api' },
+    cipher: createLocalCipher(randomBytes(32)),
+    secrets: LocalSecretSource.fromIntegrations(config.integrations),
+    callers: createCallerVerifier(
+      { callers: deployment.config.callers },
+      { allowInsecureLoopbackJwks: true, jwksPenaltySeconds: 1 },
+    ),
+    logger: { error: () => undefined },
+    vendorTimeoutMs: 2_000,
+  });
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await Promise.all(
+    [dynamo, vendor].map((s) => new Promise<void>((resolve) => (s ? s.close(() => resolve()) : resolve()))),
+  );
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const handlers: Record<string, (app: () => Promise<App>) => (e: HttpEvent, c: Context) => Promise<HttpResult>> = {
+  health: createHealthHandler,
+  connect: createConnectHandler,
+  'oauth-callback': createOAuthCallbackHandler,
+  'saml-acs': createSamlAcsHandler,
+  vend: createVendHandler,
+  connections: createConnectionsHandler,
+  'service-vend': createServiceVendHandler,
+};
+const built = new Map<string, (e: HttpEvent, c: Context) => Promise<HttpResult>>();
+
+interface Call {
+  headers?: Record<string, string>;
+  body?: string;
+  /** The IAM principal API Gateway's authorizer would report. */
+  principal?: string;
+}
+
+/** Sends one request the way API Gateway would, and checks the answer against the document. */
+async function call(method: string, target: string, options: Call = {}): Promise<HttpResult & { json?: Json }> {
+  const url = new URL(target, BASE);
+  let found: { entry: string; route: RouteSpec; params: Record<string, string> } | undefined;
+  for (const fn of FUNCTIONS) {
+    for (const route of fn.routes) {
+      const params = route.method === method ? matchRoute(route.path, url.pathname) : undefined;
+      if (params) found = { entry: fn.entry, route, params };
+    }
+  }
+  if (!found) throw new Error(`no route for ${method} ${url.pathname}`);
+  const make = handlers[found.entry];
+  if (!make) throw new Error(`no handler for ${found.entry}`);
+  let handler = built.get(found.entry);
+  if (!handler) {
+    handler = make(async () => app);
+    built.set(found.entry, handler);
+  }
+  const event = {
+    version: '2.0',
+    routeKey: `${method} ${found.route.path}`,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers: Object.fromEntries(Object.entries(options.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+    pathParameters: Object.keys(found.params).length ? found.params : undefined,
+    requestContext: {
+      domainName: url.host,
+      http: { method, path: url.pathname },
+      ...(options.principal ? { authorizer: { iam: { userArn: options.principal } } } : {}),
+    },
+    body: options.body,
+    isBase64Encoded: false,
+  } as unknown as HttpEvent;
+  const result = await handler(event, {} as Context);
+  const json = conforms(method, found.route.path, result);
+  documentedRoutes.add(`${method} ${found.route.path}`);
+  return { ...result, ...(json ? { json } : {}) };
+}
+
+/** Fails the test unless the answer is one the document describes; returns the parsed JSON body. */
+function conforms(method: string, path: string, result: HttpResult): Json | undefined {
+  const where = `${method} ${path} -> ${result.statusCode}`;
+  const op = operation(spec, method, path);
+  const response = op && responses(spec, op).get(String(result.statusCode));
+  if (!response) throw new Error(`${where}: status not documented`);
+  const headers = result.headers ?? {};
+  for (const name of ['cache-control', 'www-authenticate', 'retry-after', 'location', 'content-security-policy']) {
+    if (name in headers && !header(spec, response, name)) throw new Error(`${where}: undocumented ${name}`);
+  }
+  for (const [name, h] of Object.entries((response.headers ?? {}) as Json)) {
+    const declared = header(spec, response, name);
+    if (declared?.required && !(name.toLowerCase() in headers)) throw new Error(`${where}: ${name} missing`);
+  }
+  expect(headers['cache-control']).toBe('no-store');
+  const content = (response.content ?? {}) as Json;
+  if (!result.body) {
+    expect({ where, content: Object.keys(content) }).toEqual({ where, content: [] });
+    return undefined;
+  }
+  const type = String(headers['content-type'] ?? '').split(';')[0] as string;
+  const media = content[type];
+  if (!isObject(media)) throw new Error(`${where}: ${type} not documented`);
+  if (type !== 'application/json') {
+    if (result.statusCode && result.statusCode >= 400) {
+      const code = /<p>([a-z_]+): /.exec(result.body)?.[1];
+      expect({ where, code, documented: errorCodes(spec, response).has(code ?? '') }).toEqual({
+        where,
+        code,
+        documented: true,
+      });
+    }
+    return undefined;
+  }
+  const body = JSON.parse(result.body) as Json;
+  expect({ where, problems: validatorFor(media.schema)(body) }).toEqual({ where, problems: [] });
+  if (typeof body.error === 'string') {
+    expect({ where, error: body.error, documented: errorCodes(spec, response).has(body.error) }).toEqual({
+      where,
+      error: body.error,
+      documented: true,
+    });
+  }
+  return body;
+}
+
+async function token(sub: string, from: LocalIssuer = issuer): Promise<Record<string, string>> {
+  return { authorization: `Bearer ${(await from.issueToken({ sub })).token}` };
+}
+
+const json = (value: unknown) => ({ 'content-type': 'application/json' });
+
+async function connect(
+  auth: Record<string, string>,
+  returnTo?: string,
+): Promise<{ state: string; authorizeUrl: URL }> {
+  const answer = await call('POST', '/connect/acme', {
+    headers: { ...auth, ...json(undefined) },
+    body: JSON.stringify(returnTo ? { return_to: returnTo } : {}),
+  });
+  expect(answer.statusCode).toBe(200);
+  const authorizeUrl = new URL(answer.json?.authorize_url as string);
+  return { state: authorizeUrl.searchParams.get('state') as string, authorizeUrl };
+}
+
+describe('the handlers answer as docs/openapi.yaml says', () => {
+  it('health, and caller authentication on every user route', async () => {
+    expect((await call('GET', '/health')).json).toEqual({ status: 'ok' });
+    const missing = await call('GET', '/connections');
+    expect(missing.statusCode).toBe(401);
+    expect(missing.headers?.['www-authenticate']).toBe('Bearer realm="tokenvend"');
+    const bad = await call('GET', '/vend/acme', { headers: { authorization: 'Bearer not.a.jwt' } });
+    expect([bad.statusCode, bad.json?.error]).toEqual([401, 'invalid_token']);
+    const keysDown = await call('DELETE', '/connections/acme', { headers: await token('alice', downIssuer) });
+    expect([keysDown.statusCode, keysDown.json?.error]).toEqual([503, 'temporarily_unavailable']);
+    expect(Number(keysDown.headers?.['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('connect: the happy path and every refusal', async () => {
+    const alice = await token('alice');
+    const { authorizeUrl } = await connect(alice, `${RETURN_ORIGIN}/done`);
+    expect(authorizeUrl.searchParams.get('code_challenge_method')).toBe('S256');
+    const cases: Array<[Call, string, number, string]> = [
+      [{ headers: { ...alice, 'content-type': 'text/plain' }, body: 'x' }, '/connect/acme', 415, 'invalid_request'],
+      [
+        { headers: { ...alice, ...json(0) }, body: JSON.stringify({ return_to: 'https://evil.example/' }) },
+        '/connect/acme',
+        400,
+        'invalid_request',
+      ],
+      [{ headers: alice }, '/connect/nope', 404, 'unknown_integration'],
+      [{ headers: alice }, '/connect/acme-svc', 400, 'unsupported_grant_type'],
+      [
+        { headers: { ...alice, ...json(0) }, body: 'x'.repeat(DEFAULT_MAX_BODY_BYTES + 1) },
+        '/connect/acme',
+        413,
+        'invalid_request',
+      ],
+    ];
+    for (const [options, path, status, error] of cases) {
+      const answer = await call('POST', path, options);
+      expect({ path, status: answer.statusCode, error: answer.json?.error }).toEqual({ path, status, error });
+    }
+    // CORS only for the configured origin.
+    const cors = await call('GET', '/health', { headers: { origin: RETURN_ORIGIN } });
+    expect(cors.headers?.['access-control-allow-origin']).toBe(RETURN_ORIGIN);
+    const foreign = await call('GET', '/health', { headers: { origin: 'https://evil.example' } });
+    expect(foreign.headers?.['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('callback: HTML pages for refusals, a redirect or a page when connected', async () => {
+    const bob = await token('bob');
+    const denied = await connect(bob);
+    const deniedAnswer = await call('GET', `/oauth/acme/callback?state=${denied.state}&error=access_denied`);
+    expect([deniedAnswer.statusCode, deniedAnswer.body]).toEqual([400, expect.stringContaining('access_denied: ')]);
+    const replayed = await call('GET', `/oauth/acme/callback?state=${denied.state}&code=good`);
+    expect([replayed.statusCode, replayed.body]).toEqual([400, expect.stringContaining('invalid_request: ')]);
+    const dead = await connect(bob);
+    const deadAnswer = await call('GET', `/oauth/acme/callback?state=${dead.state}&code=dead`);
+    expect([deadAnswer.statusCode, deadAnswer.body]).toEqual([400, expect.stringContaining('invalid_grant: ')]);
+    expect((await call('GET', '/oauth/nope/callback?state=x')).statusCode).toBe(404);
+
+    const withReturn = await connect(bob, `${RETURN_ORIGIN}/done`);
+    const redirected = await call('GET', `/oauth/acme/callback?state=${withReturn.state}&code=good`);
+    expect(redirected.statusCode).toBe(302);
+    const location = new URL(redirected.headers?.location as string);
+    expect(Object.fromEntries(location.searchParams)).toEqual({ tokenvend: 'connected', integration: 'acme' });
+    const page = await connect(bob);
+    const shown = await call('GET', `/oauth/acme/callback?state=${page.state}&code=good`);
+    expect([shown.statusCode, shown.headers?.['content-type']]).toEqual([200, 'text/html; charset=utf-8']);
+  });
+
+  it('vend, connections and disconnect', async () => {
+    const carol = await token('carol');
+    expect((await call('GET', '/vend/acme', { headers: carol })).json?.error).toBe('not_connected');
+    expect((await call('DELETE', '/connections/acme', { headers: carol })).json?.error).toBe('not_connected');
+    expect((await call('GET', '/vend/nope', { headers: carol })).json?.error).toBe('unknown_integration');
+    expect((await call('GET', '/connections', { headers: carol })).json).toEqual({ connections: [] });
+
+    const { state } = await connect(carol);
+    expect((await call('GET', `/oauth/acme/callback?state=${state}&code=good`)).statusCode).toBe(200);
+    const vended = await call('GET', '/vend/acme', { headers: carol });
+    expect(vended.statusCode).toBe(200);
+    expect(vended.json?.authorization).toEqual({ header: 'Authorization', value: `Bearer ${vended.json?.access_token}` });
+    const listed = await call('GET', '/connections', { headers: carol });
+    expect(listed.json?.connections).toEqual([expect.objectContaining({ integration: 'acme', status: 'connected' })]);
+    expect(listed.body).not.toContain(vended.json?.access_token as string);
+
+    revokeStatus = 503;
+    const unreachable = await call('DELETE', '/connections/acme', { headers: carol });
+    expect(unreachable.json?.error).toBe('temporarily_unavailable');
+    expect((await call('GET', '/vend/acme', { headers: carol })).statusCode).toBe(200);
+    revokeStatus = 200;
+    expect((await call('DELETE', '/connections/acme', { headers: carol })).statusCode).toBe(204);
+    expect((await call('GET', '/vend/acme', { headers: carol })).statusCode).toBe(404);
+  });
+
+  it('vend of a dead grant: 409 needs_reauth with reason and connect hint', async () => {
+    const dave = await token('dave');
+    const { state } = await connect(dave);
+    expect((await call('GET', `/oauth/acme/callback?state=${state}&code=short`)).statusCode).toBe(200);
+    const answer = await call('GET', '/vend/acme', { headers: dave });
+    expect([answer.statusCode, answer.json]).toEqual([
+      409,
+      expect.objectContaining({
+        error: 'needs_reauth',
+        reason: 'invalid_grant',
+        connect: { method: 'POST', path: '/connect/acme' },
+      }),
+    ]);
+    const listed = await call('GET', '/connections', { headers: dave });
+    expect(listed.json?.connections).toEqual([
+      expect.objectContaining({ status: 'needs_reauth', reason: 'invalid_grant' }),
+    ]);
+  });
+
+  it('SAML ACS refusals', async () => {
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const cases: Array<[Call, string, number]> = [
+      [{ headers: form, body: 'SAMLResponse=eA%3D%3D' }, '/saml/acme/acs', 404],
+      [{ headers: form, body: 'SAMLResponse=eA%3D%3D' }, '/saml/nope/acs', 404],
+      [{ headers: { 'content-type': 'application/json' }, body: '{}' }, '/saml/acme/acs', 415],
+      [{ headers: form, body: 'SAMLResponse=a&SAMLResponse=b' }, '/saml/acme/acs', 400],
+      [{ headers: form, body: `SAMLResponse=${'A'.repeat(DEFAULT_MAX_BODY_BYTES)}` }, '/saml/acme/acs', 413],
+    ];
+    for (const [options, path, status] of cases) {
+      expect({ path, status: (await call('POST', path, options)).statusCode }).toEqual({ path, status });
+    }
+  });
+
+  it('service vend: allow-listed principals only', async () => {
+    const denied = await call('GET', '/service/vend/acme-svc/reporting', {
+      principal: 'arn:aws:iam::111122223333:role/other',
+    });
+    expect([denied.statusCode, denied.json?.error]).toEqual([403, 'access_denied']);
+    expect((await call('GET', '/service/vend/acme-svc/nope', { principal: REPORTING_ROLE })).json?.error).toBe(
+      'unknown_connection',
+    );
+    expect((await call('GET', '/service/vend/nope/reporting', { principal: REPORTING_ROLE })).statusCode).toBe(404);
+    const vended = await call('GET', '/service/vend/acme-svc/reporting', { principal: REPORTING_ROLE });
+    expect(vended.statusCode).toBe(200);
+  });
+
+  afterAll(() => {
+    // Every route of the table was exercised at least once.
+    const all = FUNCTIONS.flatMap((f) => f.routes.map((r) => `${r.method} ${r.path}`));
+    expect([...documentedRoutes].sort()).toEqual(all.sort());
+  });
+});

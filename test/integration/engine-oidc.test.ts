@@ -8,6 +8,7 @@ import {
   AuthorizationResponseError,
   InvalidClientError,
   InvalidGrantError,
+  VendorRejectedError,
   VendorUnavailableError,
 } from '../../functions/core/errors.js';
 import {
@@ -126,6 +127,7 @@ describe('authorization code + PKCE', () => {
     await expect(replay).rejects.toBeInstanceOf(InvalidGrantError);
     await expect(replay).rejects.toMatchObject({ vendorError: 'invalid_grant', status: 400 });
     // RFC 6749 §4.1.2: the server revokes what the code issued once it sees the replay.
+    await expect(resolveSubject(provider, first, deps)).rejects.toBeInstanceOf(VendorRejectedError);
     await expect(resolveSubject(provider, first, deps)).rejects.toMatchObject({
       vendorStatus: 401,
       vendorError: 'invalid_token',

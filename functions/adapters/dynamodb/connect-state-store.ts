@@ -10,9 +10,6 @@ import { documentClient } from './connection-store.js';
 import { connectStateKey, ITEM_KINDS, TABLE } from './schema.js';
 import { isConditionFailed } from './update-expression.js';
 
-/** Ten minutes: long enough for a vendor login with MFA, short enough that a leaked state is useless. */
-export const CONNECT_STATE_TTL_SECONDS = 600;
-
 export class DynamoConnectStateStore implements ConnectFlowStateStore {
   readonly #doc: DynamoDBDocumentClient;
   readonly #table: string;

@@ -8,6 +8,7 @@ import { buildAuthorizationUrl, createPkce, createState } from '../oauth/authori
 import { callbackUrl, type FlowDeps, integrationOf } from './deps.js';
 import { checkReturnUrl } from './return-url.js';
 
+/** Ten minutes: long enough for a vendor login with MFA, short enough that a leaked state is useless. */
 export const CONNECT_STATE_TTL_SECONDS = 600;
 
 export interface ConnectInput {

@@ -2,7 +2,7 @@
  * The grant engine: one entry point per vendor interaction, each `build -> send -> process`.
  * Vendor HTTP goes through the injected fetch with a timeout; nothing here reads the environment or logs.
  */
-import { ConfigError, MalformedResponseError, TokenvendError } from '../errors.js';
+import { ConfigError, MalformedResponseError, TokenvendError, VendorRejectedError } from '../errors.js';
 import { interpolate, lookupFrom, MissingValueError } from '../provider/interpolate.js';
 import type { ResolvedProvider } from '../provider/resolve.js';
 import type { TokenSet } from '../token-set.js';
@@ -138,6 +138,18 @@ export async function resolveSubject(
     fetch: deps.fetch,
     timeoutMs: deps.timeoutMs ?? DEFAULT_TIMEOUT_MS,
   });
+  if (response.status === 401 || response.status === 403) {
+    // A resource server rejecting the access token says nothing about our client credentials (RFC 6750 §3.1).
+    throw new VendorRejectedError(
+      `${provider.template.id} userinfo rejected the access token (HTTP ${response.status})`,
+      {
+        error: 'server_error',
+        status: 502,
+        vendorError: 'invalid_token',
+        vendorStatus: response.status,
+      },
+    );
+  }
   if (response.status < 200 || response.status >= 300) {
     throw tokenErrorFor(provider, response, (deps.now ?? nowSeconds)() * 1000);
   }

@@ -6,7 +6,10 @@
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { CallerAuthError, CallerAuthUnavailableError } from '../../../functions/adapters/caller-auth/errors.js';
+import {
+  CallerAuthError,
+  CallerAuthUnavailableError,
+} from '../../../functions/adapters/caller-auth/errors.js';
 import type { Deployment } from '../../../functions/core/config/deployment.js';
 import { ConfigError, TokenvendError } from '../../../functions/core/errors.js';
 import { integrationOf } from '../../../functions/core/flows/deps.js';
@@ -26,8 +29,8 @@ import { noStore } from '../../../functions/handlers/middleware/no-store.js';
 import { oauthErrors } from '../../../functions/handlers/middleware/oauth-errors.js';
 import type { HttpEvent, HttpResult } from '../../../functions/handlers/middleware/types.js';
 import { FUNCTIONS, type RouteSpec } from '../../../functions/handlers/routes.js';
-import { DEFAULT_MAX_BODY_BYTES } from '../../../functions/handlers/runtime/http-handler.js';
 import { formBody, jsonBody } from '../../../functions/handlers/runtime/http.js';
+import { DEFAULT_MAX_BODY_BYTES } from '../../../functions/handlers/runtime/http-handler.js';
 import { provider } from '../core/fixtures.js';
 import {
   deref,
@@ -133,8 +136,16 @@ describe('docs/openapi.yaml', () => {
 
   it('declares the security each route has in the route table', () => {
     const schemes = (spec.components as Json).securitySchemes as Json;
-    expect(deref(spec, schemes.userJwt)).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
-    expect(deref(spec, schemes.awsSigV4)).toMatchObject({ type: 'apiKey', in: 'header', name: 'Authorization' });
+    expect(deref(spec, schemes.userJwt)).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+    });
+    expect(deref(spec, schemes.awsSigV4)).toMatchObject({
+      type: 'apiKey',
+      in: 'header',
+      name: 'Authorization',
+    });
     const expected = { none: [], jwt: [{ userJwt: [] }], iam: [{ awsSigV4: [] }] };
     for (const route of routes) {
       const op = operation(spec, route.method, route.path)!;
@@ -201,13 +212,16 @@ describe('docs/openapi.yaml', () => {
     for (const { method, path, op } of operations(spec)) {
       for (const [status, response] of responses(spec, op)) {
         if (Number(status) < 400) continue;
-        if (errorCodes(spec, response).size === 0) problems.push(`${key(method, path)} ${status}: no error example`);
+        if (errorCodes(spec, response).size === 0)
+          problems.push(`${key(method, path)} ${status}: no error example`);
         const json = (response.content as Json | undefined)?.['application/json'];
         if (isObject(json)) {
           const schema = deref(spec, json.schema);
           const isError =
             schema === pointer(spec, '#/components/schemas/Error') ||
-            ((schema.allOf ?? []) as unknown[]).some((s) => deref(spec, s) === pointer(spec, '#/components/schemas/Error'));
+            ((schema.allOf ?? []) as unknown[]).some(
+              (s) => deref(spec, s) === pointer(spec, '#/components/schemas/Error'),
+            );
           if (!isError) problems.push(`${key(method, path)} ${status}: JSON body is not an Error`);
         }
       }
@@ -264,14 +278,17 @@ describe('docs/openapi.yaml', () => {
         checkMedia(`${where} ${status}`, response.content);
         for (const [name, h] of Object.entries((response.headers ?? {}) as Json)) {
           const headerSpec = deref(spec, h);
-          if ('example' in headerSpec) check(`${where} ${status} ${name}`, headerSpec.schema, headerSpec.example);
+          if ('example' in headerSpec)
+            check(`${where} ${status} ${name}`, headerSpec.schema, headerSpec.example);
         }
         checked += 1;
       }
     }
     // Schema-level `examples` (2020-12 annotations) must satisfy the schema they sit in.
     const walk = (where: string, schema: unknown): void => {
-      if (Array.isArray(schema)) schema.forEach((s, i) => walk(`${where}/${i}`, s));
+      if (Array.isArray(schema)) {
+        for (const [i, s] of schema.entries()) walk(`${where}/${i}`, s);
+      }
       if (!isObject(schema)) return;
       if (Array.isArray(schema.examples)) for (const e of schema.examples) check(where, schema, e);
       for (const [k, v] of Object.entries(schema)) if (k !== 'examples') walk(`${where}/${k}`, v);
@@ -289,7 +306,11 @@ describe('docs/openapi.yaml', () => {
         event: event({}, 'x'.repeat(DEFAULT_MAX_BODY_BYTES + 1)),
       } as never),
     );
-    const documented = examples(spec, deref(spec, pointer(spec, '#/components/responses/PayloadTooLarge')), 'application/json');
+    const documented = examples(
+      spec,
+      deref(spec, pointer(spec, '#/components/responses/PayloadTooLarge')),
+      'application/json',
+    );
     expect(documented).toContainEqual({ error: tooLarge.error, error_description: tooLarge.message });
     expect(tooLarge.status).toBe(413);
   });
@@ -351,9 +372,10 @@ describe('docs/openapi.yaml', () => {
           new SamlTooLargeError(MAX_SAML_RESPONSE_BYTES),
           thrown(() => formBody(event({ 'content-type': 'application/json' }, '{}'), ['SAMLResponse'])),
           thrown(() =>
-            formBody(event({ 'content-type': 'application/x-www-form-urlencoded' }, 'RelayState=a&RelayState=b'), [
-              'RelayState',
-            ]),
+            formBody(
+              event({ 'content-type': 'application/x-www-form-urlencoded' }, 'RelayState=a&RelayState=b'),
+              ['RelayState'],
+            ),
           ),
           tokenErrorFor(vendor, vendorResponse(400, { error: 'invalid_grant' }), 0),
           ...(await vendorFailures()),
@@ -408,7 +430,10 @@ describe('docs/openapi.yaml', () => {
         if (!errorCodes(spec, response).has(error.error)) problems.push(`${what}: code not in the examples`);
         const answer = await answerFor(error);
         for (const name of Object.keys(answer.headers ?? {})) {
-          if (['cache-control', 'www-authenticate', 'retry-after'].includes(name) && !headerNames(response).includes(name)) {
+          if (
+            ['cache-control', 'www-authenticate', 'retry-after'].includes(name) &&
+            !headerNames(response).includes(name)
+          ) {
             problems.push(`${what}: answers ${name}, not documented`);
           }
         }

@@ -19,19 +19,13 @@ import { createLocalCipher } from '../../../functions/adapters/crypto/index.js';
 import { ensureTable } from '../../../functions/adapters/dynamodb/index.js';
 import { LocalSecretSource } from '../../../functions/adapters/secrets/index.js';
 import { loadDeployment } from '../../../functions/core/config/deployment.js';
-import { createConnectHandler } from '../../../functions/handlers/connect.js';
-import { createConnectionsHandler } from '../../../functions/handlers/connections.js';
-import { createHealthHandler } from '../../../functions/handlers/health.js';
 import type { HttpEvent, HttpResult } from '../../../functions/handlers/middleware/types.js';
-import { createOAuthCallbackHandler } from '../../../functions/handlers/oauth-callback.js';
 import { FUNCTIONS, type RouteSpec } from '../../../functions/handlers/routes.js';
 import type { App } from '../../../functions/handlers/runtime/app.js';
 import { buildApp } from '../../../functions/handlers/runtime/build-app.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../../../functions/handlers/runtime/http-handler.js';
-import { createSamlAcsHandler } from '../../../functions/handlers/saml-acs.js';
-import { createServiceVendHandler } from '../../../functions/handlers/service-vend.js';
-import { createVendHandler } from '../../../functions/handlers/vend.js';
 import { matchRoute } from '../../../functions/local/api-gateway-event.js';
+import { HANDLER_FACTORIES } from '../../../functions/local/handlers.js';
 import { createLocalIssuer, type LocalIssuer } from '../../../functions/local/local-issuer.js';
 import {
   errorCodes,
@@ -176,18 +170,6 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const handlers: Record<
-  string,
-  (app: () => Promise<App>) => (e: HttpEvent, c: Context) => Promise<HttpResult>
-> = {
-  health: createHealthHandler,
-  connect: createConnectHandler,
-  'oauth-callback': createOAuthCallbackHandler,
-  'saml-acs': createSamlAcsHandler,
-  vend: createVendHandler,
-  connections: createConnectionsHandler,
-  'service-vend': createServiceVendHandler,
-};
 const built = new Map<string, (e: HttpEvent, c: Context) => Promise<HttpResult>>();
 
 interface Call {
@@ -212,7 +194,7 @@ async function call(
     }
   }
   if (!found) throw new Error(`no route for ${method} ${url.pathname}`);
-  const make = handlers[found.entry];
+  const make = HANDLER_FACTORIES[found.entry];
   if (!make) throw new Error(`no handler for ${found.entry}`);
   let handler = built.get(found.entry);
   if (!handler) {

@@ -1,9 +1,15 @@
 /** `GET /oauth/{integration}/callback`: the vendor's redirect back; finishes the flow and returns the user. */
-import { TokenvendError } from '../core/errors.js';
 import { finishConnect } from '../core/flows/callback.js';
 import type { AppProvider } from './runtime/app.js';
 import { awsApp } from './runtime/aws-app.js';
-import { pathParam, queryParams, redirect, resultPage, withOutcome } from './runtime/http.js';
+import {
+  browserErrorPage,
+  pathParam,
+  queryParams,
+  redirect,
+  resultPage,
+  withOutcome,
+} from './runtime/http.js';
 import { httpHandler } from './runtime/http-handler.js';
 
 export function createOAuthCallbackHandler(getApp: AppProvider) {
@@ -24,11 +30,7 @@ export function createOAuthCallbackHandler(getApp: AppProvider) {
         `Your ${result.integration} account is connected. You can close this window.`,
       );
     } catch (error) {
-      // A person is looking at this answer: show a page, not JSON. Only exposable messages are shown.
-      if (error instanceof TokenvendError && error.expose) {
-        return resultPage(error.status, 'Connection failed', `${error.error}: ${error.message}`);
-      }
-      throw error;
+      return browserErrorPage(app, error);
     }
   });
 }

@@ -9,13 +9,17 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { createCallerVerifier } from '../../adapters/caller-auth/index.js';
+import {
+  CallerAuthError,
+  type CallerVerifier,
+  createCallerVerifier,
+} from '../../adapters/caller-auth/index.js';
 import { createKmsCipher } from '../../adapters/crypto/index.js';
 import { loadBuiltinProviders } from '../../adapters/provider-files.js';
 import { SecretsManagerSecretSource } from '../../adapters/secrets/index.js';
 import { loadDeployment } from '../../core/config/deployment.js';
 import { ConfigError } from '../../core/errors.js';
-import { BUNDLED_CONFIG_FILE, BUNDLED_PROVIDERS_DIR, ENV } from '../routes.js';
+import { BUNDLED_CONFIG_FILE, ENV } from '../routes.js';
 import { type AppProvider, memoize } from './app.js';
 import { buildApp } from './build-app.js';
 
@@ -25,10 +29,17 @@ function required(name: string): string {
   return value;
 }
 
+/** A deployment that serves only SAML and service routes trusts no caller JWT at all. */
+const noTrustedCallers: CallerVerifier = {
+  verify: async () => Promise.reject(new CallerAuthError('untrusted_issuer')),
+  hydrate: async () => undefined,
+};
+
 async function build() {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const configFile = path.resolve(here, process.env[ENV.configFile] ?? BUNDLED_CONFIG_FILE);
-  const builtins = await loadBuiltinProviders(path.resolve(here, BUNDLED_PROVIDERS_DIR));
+  // The bundle has providers/ beside it; from the source tree the repository's folder is found.
+  const builtins = await loadBuiltinProviders();
   let raw: unknown;
   try {
     raw = JSON.parse(await readFile(configFile, 'utf8'));
@@ -49,7 +60,9 @@ async function build() {
         return integration ? (integration.config.secretId ?? `${secretPrefix}${id}`) : undefined;
       },
     }),
-    callers: createCallerVerifier({ callers: deployment.config.callers }),
+    callers: deployment.config.callers.length
+      ? createCallerVerifier({ callers: deployment.config.callers })
+      : noTrustedCallers,
     logger: { error: (message, details) => logger.error(message, details) },
   });
 }

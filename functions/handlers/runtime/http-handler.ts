@@ -24,14 +24,15 @@ export function httpHandler(
   let chain: Promise<(event: HttpEvent, context: Context) => Promise<HttpResult>> | undefined;
   const build = async () => {
     const app = await getApp();
+    // Middy runs onError hooks last-registered first: the error answer must exist before no-store and CORS decorate it.
     return middy<HttpEvent, HttpResult>()
-      .use(oauthErrors({ logger: app.logger }))
       .use(noStore())
       .use(cors({ origins: app.flows.deployment.config.corsOrigins }))
       .use(bodyLimit(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES))
+      .use(oauthErrors({ logger: app.logger }))
       .handler((event) => fn(app, event));
   };
-  const failed = middy<HttpEvent, HttpResult>().use(oauthErrors()).use(noStore());
+  const failed = middy<HttpEvent, HttpResult>().use(noStore()).use(oauthErrors());
   return async (event, context) => {
     chain ??= build().catch((error: unknown) => {
       chain = undefined;

@@ -53,15 +53,6 @@ let downIssuer: LocalIssuer;
 let revokeStatus = 200;
 let app: App;
 const documentedRoutes = new Set<string>();
-/**
- * Where the handlers break the documented contract today (reported, not fixed here: handler code belongs to
- * the lead). The test fails when one disappears, so the entry is removed together with the fix.
- * - json-errors-without-no-store: http-handler.ts registers oauthErrors() before noStore() and cors(); middy
- *   runs onError hooks in reverse order, so noStore/cors decorate a response that does not exist yet and every
- *   JSON error (401, 404, 409, 413, 415, 503, ...) goes out without Cache-Control: no-store and CORS headers.
- */
-const KNOWN_DEVIATIONS = ['json-errors-without-no-store'];
-const deviations = new Set<string>();
 
 /** A vendor that hands out throwaway tokens; the code decides the outcome. */
 function vendorHandler(body: URLSearchParams, path: string): [number, Json] {
@@ -238,16 +229,8 @@ function conforms(method: string, path: string, result: HttpResult): Json | unde
   ]) {
     if (name in headers && !header(spec, response, name)) throw new Error(`${where}: undocumented ${name}`);
   }
-  const fromErrorMiddleware =
-    (result.statusCode ?? 200) >= 400 && String(headers['content-type']).startsWith('application/json');
-  if (fromErrorMiddleware && !('cache-control' in headers)) {
-    // KNOWN DEVIATION (see KNOWN_DEVIATIONS): answers of the error middleware lack the no-store headers.
-    deviations.add('json-errors-without-no-store');
-  } else {
-    expect({ where, cacheControl: headers['cache-control'] }).toEqual({ where, cacheControl: 'no-store' });
-  }
+  expect({ where, cacheControl: headers['cache-control'] }).toEqual({ where, cacheControl: 'no-store' });
   for (const name of Object.keys((response.headers ?? {}) as Json)) {
-    if (fromErrorMiddleware && name.toLowerCase() === 'cache-control') continue;
     if (header(spec, response, name)?.required && !(name.toLowerCase() in headers)) {
       throw new Error(`${where}: ${name} missing`);
     }
@@ -461,9 +444,8 @@ describe('the handlers answer as docs/openapi.yaml says', () => {
     expect(vended.statusCode).toBe(200);
   });
 
-  it('exercised every route of the table, and only the known deviations showed up', () => {
+  it('exercised every route of the table', () => {
     const all = FUNCTIONS.flatMap((f) => f.routes.map((r) => `${r.method} ${r.path}`));
     expect([...documentedRoutes].sort()).toEqual(all.sort());
-    expect([...deviations].sort()).toEqual([...KNOWN_DEVIATIONS].sort());
   });
 });

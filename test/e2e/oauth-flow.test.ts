@@ -21,7 +21,10 @@ describe('authorization code flow through the local runtime', () => {
   it('connects: /connect gives the vendor URL, the callback stores the connection and returns the user', async () => {
     alice = await stack.token('alice');
     const returnTo = `${RETURN_BASE}settings?tab=phone`;
-    const start = await stack.call('POST', `/connect/${OIDC}`, { token: alice, json: { return_to: returnTo } });
+    const start = await stack.call('POST', `/connect/${OIDC}`, {
+      token: alice,
+      json: { return_to: returnTo },
+    });
     expect(start.status).toBe(200);
     const authorizeUrl = new URL(String(start.json?.authorize_url));
     expect(authorizeUrl.origin).toBe(stack.vendor.issuer);
@@ -63,7 +66,9 @@ describe('authorization code flow through the local runtime', () => {
     });
     expect(body.expires_at as number).toBeGreaterThan(now + 250);
     expect(body.expires_in as number).toBeGreaterThan(250);
-    const me = await fetch(stack.vendor.userinfoEndpoint, { headers: { authorization: `Bearer ${accessToken}` } });
+    const me = await fetch(stack.vendor.userinfoEndpoint, {
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
     expect(me.status).toBe(200);
     expect(((await me.json()) as { sub: string }).sub).toBe('alice');
   });
@@ -106,7 +111,9 @@ describe('authorization code flow through the local runtime', () => {
     const revocation = stack.spy.requests.findLast((r) => r.path === '/token/revocation');
     expect(revocation?.headers.authorization).toMatch(/^Basic /);
     // The grant is gone at the vendor: the access token stops working too.
-    const me = await fetch(stack.vendor.userinfoEndpoint, { headers: { authorization: `Bearer ${accessToken}` } });
+    const me = await fetch(stack.vendor.userinfoEndpoint, {
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
     expect(me.status).toBe(401);
 
     const vend = await stack.call('GET', `/vend/${OIDC}`, { token: alice });

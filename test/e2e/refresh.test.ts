@@ -4,8 +4,11 @@
  */
 import { connect, OIDC, type Stack, sleep, startStack } from './support/stack.js';
 
-const TTL_SECONDS = 60;
-/** Refresh once 5% of the lifetime has passed: due 3 s after issue, still valid for ~57 s. */
+const TTL_SECONDS = 80;
+/**
+ * Refresh once 5% of the lifetime has passed: due 4 s after issue (and still valid for ~76 s), so the burst
+ * below has at least 3 s before the refreshed token is due in turn.
+ */
 const FRACTION = 0.05;
 const DUE_AFTER_MS = Math.floor(TTL_SECONDS * FRACTION) * 1000;
 

@@ -2,6 +2,7 @@
  * CORS for configured origins only: the allowed origin is echoed back, anything else gets no CORS headers.
  * Preflight requests are answered here (API Gateway may answer them first in AWS; this keeps local mode equal).
  */
+import { applyNoStore } from './no-store.js';
 import { type HttpMiddleware, type HttpResult, header } from './types.js';
 
 export interface CorsOptions {
@@ -36,6 +37,8 @@ export function cors(options: CorsOptions): HttpMiddleware {
               }
             : headersFor(origin),
       };
+      // An early answer skips every `after` hook, the noStore middleware's included.
+      applyNoStore(preflight);
       return preflight;
     },
     after: (request) => apply(request.response, header(request.event, 'origin')),

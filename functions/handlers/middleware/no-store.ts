@@ -1,7 +1,8 @@
 /** Every answer may carry a token or a decision about one: never cache it (RFC 6749 §5.1). */
 import type { HttpMiddleware, HttpResult } from './types.js';
 
-function apply(response: HttpResult | null | undefined): void {
+/** Also used by answers given early from a `before` hook (CORS preflights), which skip every `after`. */
+export function applyNoStore(response: HttpResult | null | undefined): void {
   if (!response) return;
   response.headers = {
     ...response.headers,
@@ -15,7 +16,7 @@ function apply(response: HttpResult | null | undefined): void {
 export function noStore(): HttpMiddleware {
   return {
     name: 'noStore',
-    after: (request) => apply(request.response),
-    onError: (request) => apply(request.response),
+    after: (request) => applyNoStore(request.response),
+    onError: (request) => applyNoStore(request.response),
   };
 }

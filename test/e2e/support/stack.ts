@@ -32,8 +32,12 @@ export interface StackOptions {
   /** Extra allowed return URLs / CORS origins (e.g. a browser test's frontend). */
   returnUrls?: string[];
   corsOrigins?: string[];
-  /** Extra integrations, given the vendor, the spy and the client secret. */
-  extraIntegrations?: (ctx: { vendor: OidcServer; spy: VendorSpy }) => Record<string, unknown>;
+  /** Extra integrations, given the vendor, the spy and the vendor client's credentials. */
+  extraIntegrations?: (ctx: {
+    vendor: OidcServer;
+    spy: VendorSpy;
+    secret: { client_id: string; client_secret: string };
+  }) => Record<string, unknown>;
 }
 
 export interface HttpAnswer {
@@ -117,7 +121,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }),
       secret,
     },
-    ...options.extraIntegrations?.({ vendor, spy }),
+    ...options.extraIntegrations?.({ vendor, spy, secret }),
   };
   let idpKey: TestSigningKey | undefined;
   if (options.saml) {
@@ -181,7 +185,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     async token(sub) {
       const answer = await stack.call('POST', '/local/token', { json: { sub } });
       const token = answer.json?.token;
-      if (answer.status !== 200 || typeof token !== 'string') throw new Error(`no local token: ${answer.status}`);
+      if (answer.status !== 200 || typeof token !== 'string')
+        throw new Error(`no local token: ${answer.status}`);
       return token;
     },
     async call(method, path, o = {}) {

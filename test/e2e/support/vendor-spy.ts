@@ -13,6 +13,9 @@ export interface VendorRequest {
   body: string;
   /** The form body parsed (every request tokenvend sends to these endpoints is a form post). */
   form: URLSearchParams;
+  /** The vendor's answer: status and body (tokens included, for leak checks). */
+  status?: number;
+  response?: string;
 }
 
 export interface VendorSpy {
@@ -38,13 +41,14 @@ export async function startVendorSpy(target: string): Promise<VendorSpy> {
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = String(v);
       const path = new URL(req.url ?? '/', 'http://spy').pathname;
-      requests.push({
+      const record: VendorRequest = {
         method: req.method ?? 'GET',
         path,
         headers,
         body: body.toString('utf8'),
         form: new URLSearchParams(body.toString('utf8')),
-      });
+      };
+      requests.push(record);
       const forwarded: Record<string, string> = { ...headers };
       delete forwarded.host;
       delete forwarded.connection;
@@ -52,10 +56,12 @@ export async function startVendorSpy(target: string): Promise<VendorSpy> {
       const answer = await fetch(new URL(req.url ?? '/', target), {
         method: req.method,
         headers: forwarded,
-        body: body.length ? body : undefined,
+        body: body.length ? new Uint8Array(body) : undefined,
         redirect: 'manual',
       });
       const out = Buffer.from(await answer.arrayBuffer());
+      record.status = answer.status;
+      record.response = out.toString('utf8');
       const outHeaders: Record<string, string> = {};
       answer.headers.forEach((value, name) => {
         if (name !== 'content-encoding' && name !== 'transfer-encoding' && name !== 'connection')
@@ -78,8 +84,9 @@ export async function startVendorSpy(target: string): Promise<VendorSpy> {
     url: `http://127.0.0.1:${port}`,
     requests,
     count: (path, grantType) =>
-      requests.filter((r) => r.path === path && (grantType === undefined || r.form.get('grant_type') === grantType))
-        .length,
+      requests.filter(
+        (r) => r.path === path && (grantType === undefined || r.form.get('grant_type') === grantType),
+      ).length,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,0 +1,234 @@
+/**
+ * Canary test: the flows (connect, vend, refresh, SAML, disconnect, refused inputs, a vendor outage and a dead
+ * grant) run with a canary client secret and the vendor's random tokens while everything written to
+ * process.stdout / process.stderr, console.* and the local runtime's error logger is captured. No token, code,
+ * state, verifier, assertion, caller JWT or secret may appear in any captured line.
+ */
+import { connect, OIDC, RETURN_BASE, SSO, type Stack, sleep, startStack } from './support/stack.js';
+
+const DOWN = 'down';
+const TTL_SECONDS = 60;
+const FRACTION = 0.05;
+
+interface Capture {
+  lines: string[];
+  restore(): void;
+}
+
+/** Records every write to the process streams and every console call (console calls are not echoed). */
+function captureOutput(): Capture {
+  const lines: string[] = [];
+  const restores: (() => void)[] = [];
+  for (const stream of [process.stdout, process.stderr]) {
+    const original = stream.write;
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      lines.push(Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk));
+      return (original as (...args: unknown[]) => boolean).call(stream, chunk, ...rest);
+    }) as typeof stream.write;
+    restores.push(() => {
+      stream.write = original;
+    });
+  }
+  const methods = ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const;
+  for (const method of methods) {
+    const original = console[method];
+    console[method] = (...args: unknown[]) => {
+      lines.push(args.map((a) => (typeof a === 'string' ? a : safeJson(a))).join(' '));
+    };
+    restores.push(() => {
+      console[method] = original;
+    });
+  }
+  return {
+    lines,
+    restore: () => {
+      for (const undo of restores.splice(0).reverse()) undo();
+    },
+  };
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return value instanceof Error ? `${value.name}: ${value.message}\n${value.stack}` : JSON.stringify(value);
+  } catch {
+    return String(value);
+  }
+}
+
+let stack: Stack;
+let capture: Capture;
+const secrets = new Set<string>();
+const remember = (...values: (string | null | undefined)[]) => {
+  for (const v of values) if (v && v.length >= 8) secrets.add(v);
+};
+
+beforeAll(async () => {
+  capture = captureOutput();
+  stack = await startStack({
+    saml: true,
+    accessTokenTtl: TTL_SECONDS,
+    templateOverrides: { refresh: { refreshAt: { kind: 'lifetime-fraction', fraction: FRACTION } } },
+    // A vendor that is down: its token endpoint is a closed port.
+    extraIntegrations: ({ vendor, secret }) => ({
+      [DOWN]: {
+        provider: vendor.template({ id: 'down', endpoints: { token: 'http://127.0.0.1:9/token' } }),
+        secret,
+      },
+    }),
+  });
+  remember(stack.clientSecret);
+  // The runtime's error logger writes through console.error, captured above; record its calls as well.
+  const logger = stack.server.local.app.logger;
+  const original = logger.error.bind(logger);
+  logger.error = (message, details) => {
+    capture.lines.push(`logger: ${message} ${safeJson(details)}`);
+    original(message, details);
+  };
+});
+
+afterAll(async () => {
+  capture?.restore();
+  await stack?.close();
+});
+
+async function token(sub: string): Promise<string> {
+  const jwt = await stack.token(sub);
+  remember(jwt, jwt.split('.')[2]);
+  return jwt;
+}
+
+it('no secret, token, code, state or assertion reaches any output', async () => {
+  const issuedAt = Date.now();
+  // Connect and vend (auth code + PKCE); carol's grant is killed at the vendor to exercise invalid_grant.
+  for (const sub of ['alice', 'carol']) {
+    const { answer, callbackUrl } = await connect(stack, sub);
+    expect(answer.status).toBe(302);
+    remember(callbackUrl.searchParams.get('code'), callbackUrl.searchParams.get('state'));
+    // Replayed callback: refused.
+    expect((await stack.call('GET', `${callbackUrl.pathname}${callbackUrl.search}`)).status).toBe(400);
+  }
+  const alice = await token('alice');
+  const carol = await token('carol');
+  const vend = await stack.call('GET', `/vend/${OIDC}`, { token: alice });
+  expect(vend.status).toBe(200);
+  remember(String(vend.json?.access_token));
+  expect((await stack.call('GET', '/connections', { token: alice })).status).toBe(200);
+
+  const carolCode = stack.spy.requests
+    .filter((r) => r.form.get('grant_type') === 'authorization_code')
+    .at(-1);
+  const carolRefresh = JSON.parse(String(carolCode?.response)).refresh_token as string;
+  const killed = await fetch(stack.vendor.revocationEndpoint, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${stack.clientId}:${stack.clientSecret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({ token: carolRefresh, token_type_hint: 'refresh_token' }),
+  });
+  expect(killed.status).toBe(200);
+
+  // SAML sign-in for bob, a replay and an unsigned response.
+  const posted = stack.idp?.buildResponse({ now: new Date(), nameId: 'bob' }) ?? '';
+  remember(
+    posted.replace(/\s+/g, ''),
+    /<ds:SignatureValue>([^<]+)</.exec(Buffer.from(posted, 'base64').toString())?.[1],
+  );
+  const acs = (samlResponse: string) =>
+    stack.call('POST', `/saml/${SSO}/acs`, { form: { SAMLResponse: samlResponse, RelayState: RETURN_BASE } });
+  expect((await acs(posted)).status).toBe(302);
+  expect((await acs(posted)).status).toBe(400);
+  const unsigned = stack.idp?.buildResponse({ now: new Date(), nameId: 'bob', signAssertion: false }) ?? '';
+  remember(unsigned.replace(/\s+/g, ''));
+  expect((await acs(unsigned)).status).toBe(400);
+  const bobVend = await stack.call('GET', `/vend/${SSO}`, { token: await token('bob') });
+  expect(bobVend.status).toBe(200);
+  remember(String(bobVend.json?.access_token));
+
+  // Refused caller tokens and callbacks.
+  const [h, p] = alice.split('.');
+  const forged = `${h}.${p}.${Buffer.from('forged-signature-canary').toString('base64url')}`;
+  remember(forged);
+  expect((await stack.call('GET', `/vend/${OIDC}`, { token: forged })).status).toBe(401);
+  const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${p}.`;
+  expect((await stack.call('GET', `/vend/${OIDC}`, { token: none })).status).toBe(401);
+  const start = await stack.call('POST', `/connect/${OIDC}`, {
+    token: alice,
+    json: { return_to: `${RETURN_BASE}x` },
+  });
+  const deniedState = new URL(String(start.json?.authorize_url)).searchParams.get('state');
+  remember(deniedState);
+  const denied = await stack.call(
+    'GET',
+    `/oauth/${OIDC}/callback?error=access_denied&state=${deniedState}&iss=${encodeURIComponent(stack.vendor.issuer)}`,
+  );
+  expect(denied.status).toBe(400);
+
+  // The vendor is down while a code is redeemed: a 5xx, which the runtime logs.
+  const down = await stack.call('POST', `/connect/${DOWN}`, { token: alice, json: {} });
+  const downUrl = new URL(String(down.json?.authorize_url));
+  const downState = downUrl.searchParams.get('state');
+  const fakeCode = 'code-canary-for-the-down-vendor-0123456789';
+  remember(downState, fakeCode, downUrl.searchParams.get('code_challenge'));
+  const outage = await stack.call(
+    'GET',
+    `/oauth/${DOWN}/callback?code=${fakeCode}&state=${downState}&iss=${encodeURIComponent(stack.vendor.issuer)}`,
+  );
+  expect(outage.status).toBeGreaterThanOrEqual(500);
+
+  // Refresh (alice) and a refused refresh (carol: invalid_grant -> 409 needs_reauth).
+  await sleep(Math.max(0, issuedAt + TTL_SECONDS * FRACTION * 1000 + 1000 - Date.now()));
+  const refreshed = await stack.call('GET', `/vend/${OIDC}`, { token: alice });
+  expect(refreshed.status).toBe(200);
+  remember(String(refreshed.json?.access_token));
+  const dead = await stack.call('GET', `/vend/${OIDC}`, { token: carol });
+  expect(dead.status).toBe(409);
+  expect(dead.json?.error).toBe('needs_reauth');
+  expect(stack.spy.count('/token', 'refresh_token')).toBe(2);
+
+  // Disconnect: revocation at the vendor.
+  expect((await stack.call('DELETE', `/connections/${OIDC}`, { token: alice })).status).toBe(204);
+
+  // Everything the vendor received and answered is secret material.
+  for (const r of stack.spy.requests) {
+    for (const field of ['code', 'code_verifier', 'refresh_token', 'assertion', 'token', 'client_secret'])
+      remember(r.form.get(field));
+    remember(r.headers.authorization, r.headers.authorization?.replace(/^Basic /, ''));
+    if (r.response?.startsWith('{')) {
+      const body = JSON.parse(r.response) as Record<string, unknown>;
+      for (const field of ['access_token', 'refresh_token', 'id_token'])
+        if (typeof body[field] === 'string') remember(body[field] as string);
+    }
+  }
+  for (const r of stack.spy.requests.filter((x) => x.form.get('grant_type') === 'authorization_code'))
+    expect(r.form.get('code_verifier')).toBeTruthy();
+  const grants = new Set(stack.spy.requests.map((r) => r.form.get('grant_type') ?? r.path));
+  expect(grants).toEqual(
+    new Set([
+      'authorization_code',
+      'refresh_token',
+      'urn:ietf:params:oauth:grant-type:saml2-bearer',
+      '/token/revocation',
+    ]),
+  );
+
+  capture.restore();
+  // The capture saw the runtime's output (the outage was logged), so an empty capture cannot pass this test.
+  expect(capture.lines.some((l) => l.includes('tokenvend'))).toBe(true);
+  expect(secrets.size).toBeGreaterThan(25);
+  // Any 16-character piece of a secret at a multiple of 4: a leaked fragment of 19+ characters is found.
+  const WINDOW = 16;
+  const pieces = new Set<string>();
+  for (const secret of secrets)
+    for (let i = 0; i + WINDOW <= secret.length; i += 4) pieces.add(secret.slice(i, i + WINDOW));
+  const leaks: string[] = [];
+  for (const line of capture.lines) {
+    for (let j = 0; j + WINDOW <= line.length; j++) {
+      if (pieces.has(line.slice(j, j + WINDOW))) {
+        leaks.push(`a secret fragment at ${j} of: ${line.slice(0, 60)}`);
+        break;
+      }
+    }
+  }
+  expect(leaks).toEqual([]);
+});

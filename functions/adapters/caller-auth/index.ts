@@ -2,4 +2,5 @@
 export * from './bearer.js';
 export * from './config.js';
 export * from './errors.js';
+export * from './verified-cache.js';
 export * from './verifier.js';

@@ -34,6 +34,7 @@ import { bearerToken } from './bearer.js';
 import { type CallerAuthConfigInput, parseCallerAuthConfig, type TrustedCaller } from './config.js';
 import { CallerAuthError, CallerAuthUnavailableError } from './errors.js';
 import { GuardedJwksFetcher } from './jwks-fetcher.js';
+import { type VerifiedCacheOptions, VerifiedTokenCache } from './verified-cache.js';
 
 /** Longest subject accepted; it becomes part of storage keys. */
 export const maxSubjectLength = 256;
@@ -60,6 +61,8 @@ export interface CallerVerifierOptions {
   allowInsecureLoopbackJwks?: boolean;
   /** How long a JWKS URI is not fetched again after an unknown kid or a failed fetch (library default 10). */
   jwksPenaltySeconds?: number;
+  /** Cache of verified tokens (see verified-cache.ts); `{ maxEntries: 0 }` turns it off. */
+  verifiedCache?: VerifiedCacheOptions;
 }
 
 /**
@@ -93,10 +96,13 @@ export function createCallerVerifier(
   const byIssuer = new Map(callers.map((c) => [c.issuer, c]));
 
   const unavailable = (cause: unknown) => new CallerAuthUnavailableError(penaltySeconds, cause);
+  const verified = new VerifiedTokenCache<CallerIdentity>(options.verifiedCache);
 
   return {
     async verify(authorizationHeader) {
       const token = bearerToken(authorizationHeader);
+      const cached = verified.get(token);
+      if (cached) return cached;
       const caller = selectCaller(token, byIssuer);
       let payload: JwtPayload;
       try {
@@ -104,7 +110,9 @@ export function createCallerVerifier(
       } catch (e) {
         throw translate(e, fetcher.lastFetchFailed(caller.jwksUri), unavailable);
       }
-      return identify(token, payload, caller);
+      const identity = identify(token, payload, caller);
+      verified.set(token, identity, payload.exp as number);
+      return identity;
     },
     async hydrate() {
       try {

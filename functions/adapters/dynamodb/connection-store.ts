@@ -104,16 +104,8 @@ export class DynamoConnectionStore implements ConnectionStore {
       },
       [A.reason, A.lastError, A.leaseOwner, A.leaseExpiresAtMs, A.lastRefreshedAt],
     );
-    const { Attributes } = await this.#doc.send(
-      new UpdateCommand({
-        TableName: this.#table,
-        Key: connectionKey(integration, subject),
-        UpdateExpression: expression,
-        ...e.params(),
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return decodeConnection(this.#cipher, Attributes as Item, 'all', this.#nowMs());
+    const written = (await this.#update({ integration, subject }, e, expression, undefined, true)) as Item;
+    return decodeConnection(this.#cipher, written, 'all', this.#nowMs());
   }
 
   async acquireLease(
@@ -132,22 +124,8 @@ export class DynamoConnectionStore implements ConnectionStore {
       this.#usable(e),
       this.#live(e),
     ].join(' AND ');
-    try {
-      const { Attributes } = await this.#doc.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: connectionKey(key.integration, key.subject),
-          UpdateExpression: expression,
-          ConditionExpression: condition,
-          ...e.params(),
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return await decodeConnection(this.#cipher, Attributes as Item, 'all', this.#nowMs());
-    } catch (error) {
-      if (isConditionFailed(error)) return undefined;
-      throw error;
-    }
+    const leased = await this.#update(key, e, expression, condition, true);
+    return leased && decodeConnection(this.#cipher, leased, 'all', this.#nowMs());
   }
 
   async commitRefresh(
@@ -176,22 +154,9 @@ export class DynamoConnectionStore implements ConnectionStore {
       this.#usable(e),
       ...(update.force ? [] : [`${e.name(A.leaseOwner)} = ${e.value(update.owner)}`]),
     ].join(' AND ');
-    try {
-      const { Attributes } = await this.#doc.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: connectionKey(integration, subject),
-          UpdateExpression: expression,
-          ConditionExpression: condition,
-          ...e.params(),
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return await decodeConnection(this.#cipher, Attributes as Item, 'access', this.#nowMs());
-    } catch (error) {
-      if (isConditionFailed(error)) throw new VersionConflictError(integration, error);
-      throw error;
-    }
+    const committed = await this.#update(key, e, expression, condition, true);
+    if (!committed) throw new VersionConflictError(integration);
+    return decodeConnection(this.#cipher, committed, 'access', this.#nowMs());
   }
 
   async releaseLease(
@@ -208,20 +173,13 @@ export class DynamoConnectionStore implements ConnectionStore {
       Object.assign(fields, this.#schedule(key.integration, key.subject, release.refreshDueAt));
     }
     const expression = e.update(fields, [A.leaseOwner, A.leaseExpiresAtMs]);
-    try {
-      await this.#doc.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: connectionKey(key.integration, key.subject),
-          UpdateExpression: expression,
-          ConditionExpression: `${e.name(A.leaseOwner)} = ${e.value(release.owner)} AND ${this.#usable(e)}`,
-          ...e.params(),
-        }),
-      );
-    } catch (error) {
-      // Not our lease any more (it expired and was taken): nothing of ours to release.
-      if (!isConditionFailed(error)) throw error;
-    }
+    // A failed condition means the lease is not ours any more (it expired and was taken): nothing to release.
+    await this.#update(
+      key,
+      e,
+      expression,
+      `${e.name(A.leaseOwner)} = ${e.value(release.owner)} AND ${this.#usable(e)}`,
+    );
   }
 
   async markUnusable(
@@ -240,20 +198,8 @@ export class DynamoConnectionStore implements ConnectionStore {
     }
     if (mark.expiresAt !== undefined) fields[A.ttl] = mark.expiresAt;
     const expression = e.update(fields, [A.leaseOwner, A.leaseExpiresAtMs, A.dueBucket, A.refreshDueAt]);
-    try {
-      await this.#doc.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: connectionKey(key.integration, key.subject),
-          UpdateExpression: expression,
-          ConditionExpression: `${e.name(A.version)} = ${e.value(mark.version)}`,
-          ...e.params(),
-        }),
-      );
-    } catch (error) {
-      if (isConditionFailed(error)) throw new VersionConflictError(key.integration, error);
-      throw error;
-    }
+    const marked = await this.#update(key, e, expression, `${e.name(A.version)} = ${e.value(mark.version)}`);
+    if (!marked) throw new VersionConflictError(key.integration);
   }
 
   async touch(key: ConnectionKey, touch: Parameters<ConnectionStore['touch']>[1]): Promise<boolean> {
@@ -262,19 +208,41 @@ export class DynamoConnectionStore implements ConnectionStore {
       [A.lastVendedAt]: touch.lastVendedAt,
       ...this.#schedule(key.integration, key.subject, touch.refreshDueAt),
     });
+    const touched = await this.#update(
+      key,
+      e,
+      expression,
+      `${e.name(A.version)} = ${e.value(touch.version)} AND ${this.#usable(e)}`,
+    );
+    return touched !== undefined;
+  }
+
+  /**
+   * One UpdateItem on a connection item, conditional when `condition` is given. Returns the new item with
+   * `returnNew` (an empty object otherwise), or undefined when the condition failed: what that means is the
+   * caller's call (lost race, moved version, someone else's lease).
+   */
+  async #update(
+    key: ConnectionKey,
+    e: ExpressionBuilder,
+    expression: string,
+    condition: string | undefined,
+    returnNew = false,
+  ): Promise<Item | undefined> {
     try {
-      await this.#doc.send(
+      const { Attributes } = await this.#doc.send(
         new UpdateCommand({
           TableName: this.#table,
           Key: connectionKey(key.integration, key.subject),
           UpdateExpression: expression,
-          ConditionExpression: `${e.name(A.version)} = ${e.value(touch.version)} AND ${this.#usable(e)}`,
+          ...(condition ? { ConditionExpression: condition } : {}),
           ...e.params(),
+          ...(returnNew ? { ReturnValues: 'ALL_NEW' as const } : {}),
         }),
       );
-      return true;
+      return (Attributes as Item | undefined) ?? {};
     } catch (error) {
-      if (isConditionFailed(error)) return false;
+      if (condition && isConditionFailed(error)) return undefined;
       throw error;
     }
   }

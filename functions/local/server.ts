@@ -64,7 +64,7 @@ async function localRoute(
       const e = error instanceof TokenvendError ? error : undefined;
       sendJson(res, e?.status ?? 500, {
         error: e?.error ?? 'server_error',
-        error_description: e?.expose ? e.message : 'failed',
+        error_description: e?.expose ? e.message : 'the server could not complete the request',
       });
     }
     return true;

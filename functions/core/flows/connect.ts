@@ -4,7 +4,7 @@
  * https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1, https://www.rfc-editor.org/rfc/rfc9700#section-2.1
  */
 import { InvalidRequestError } from '../errors.js';
-import { buildAuthorizationUrl, createPkce, createState } from '../oauth/authorize.js';
+import { buildAuthorizationUrl, createPkce, createState, usesPkce } from '../oauth/authorize.js';
 import { callbackUrl, type FlowDeps, integrationOf } from './deps.js';
 import { checkReturnUrl } from './return-url.js';
 
@@ -34,7 +34,7 @@ export async function startConnect(deps: FlowDeps, input: ConnectInput): Promise
   const returnTo = checkReturnUrl(input.returnTo, deps.deployment.config.returnUrls);
   const client = await deps.secrets.getClientSecret(integration.id);
   // PKCE whenever the provider accepts it for this client: it binds the code to this flow (RFC 9700 §2.1.1).
-  const pkce = integration.provider.template.grants.authorization_code.pkce ? await createPkce() : undefined;
+  const pkce = usesPkce(integration.provider, client) ? await createPkce() : undefined;
   const state = createState();
   const redirectUri = callbackUrl(input.baseUrl, integration.id);
   const url = buildAuthorizationUrl(integration.provider, {
@@ -52,7 +52,7 @@ export async function startConnect(deps: FlowDeps, input: ConnectInput): Promise
       integration: integration.id,
       subject: input.subject,
       redirectUri,
-      codeVerifier: url.searchParams.has('code_challenge') ? pkce?.verifier : undefined,
+      codeVerifier: pkce?.verifier,
       returnTo,
       createdAt: now,
     },

@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
+import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
 
 export interface SandboxVendor {
   readonly port: number;
@@ -40,6 +41,8 @@ export async function startSandboxVendor(options: SandboxVendorOptions): Promise
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const accountId = options.accountId ?? 'sandbox-user';
   const provider = new Provider(issuer, {
+    // In memory on purpose (documented); naming the adapter also keeps oidc-provider's start-up warning away.
+    adapter: (model: string) => new MemoryAdapter(model),
     jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: 'sandbox', alg: 'RS256', use: 'sig' }] },
     cookies: { keys: [randomBytes(16).toString('hex')] },
     clients: [

@@ -1,0 +1,90 @@
+/**
+ * The README's quick start, as a test: `npm start` without any config file serves the built-in sandbox config,
+ * whose embedded sandbox vendor lets the whole cycle run on a fresh clone: local caller token -> connect ->
+ * vendor sign-in -> callback -> vend -> service vend -> disconnect.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { type LocalServer, startLocalServer } from '../../functions/local/server.js';
+
+let server: LocalServer;
+let cwd: string;
+
+beforeAll(async () => {
+  cwd = mkdtempSync(path.join(tmpdir(), 'tokenvend-sandbox-'));
+  server = await startLocalServer({ port: 0, cwd, dataDir: path.join(cwd, '.tokenvend') });
+});
+
+afterAll(async () => {
+  await server?.close();
+  rmSync(cwd, { recursive: true, force: true });
+});
+
+/** Follows redirects by hand with a cookie jar until the browser would leave for `stopAt`'s origin. */
+async function browse(start: string, stopAt: string): Promise<URL> {
+  const jar = new Map<string, string>();
+  let url = new URL(start);
+  for (let hop = 0; hop < 10; hop++) {
+    if (url.origin === new URL(stopAt).origin) return url;
+    const response = await fetch(url, {
+      redirect: 'manual',
+      headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },
+    });
+    for (const cookie of response.headers.getSetCookie()) {
+      const [pair = ''] = cookie.split(';');
+      const eq = pair.indexOf('=');
+      jar.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+    }
+    const location = response.headers.get('location');
+    if (!location) throw new Error(`no redirect from ${url.pathname} (HTTP ${response.status})`);
+    url = new URL(location, url);
+  }
+  throw new Error('too many redirects');
+}
+
+describe('npm start without a config file (the sandbox)', () => {
+  it('runs connect -> callback -> vend -> disconnect against the embedded sandbox vendor', async () => {
+    expect(server.local.configSource).toBe('built-in sandbox config');
+    const { token } = (await (
+      await fetch(`${server.url}/local/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ sub: 'alice' }),
+      })
+    ).json()) as { token: string };
+    const auth = { authorization: `Bearer ${token}` };
+
+    const started = await fetch(`${server.url}/connect/sandbox`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ return_to: `${server.url}/welcome` }),
+    });
+    expect(started.status).toBe(200);
+    const { authorize_url } = (await started.json()) as { authorize_url: string };
+
+    const callback = await browse(authorize_url, server.url);
+    expect(callback.pathname).toBe('/oauth/sandbox/callback');
+    const finished = await fetch(callback, { redirect: 'manual' });
+    expect(finished.status).toBe(302);
+    expect(finished.headers.get('location')).toBe(
+      `${server.url}/welcome?tokenvend=connected&integration=sandbox`,
+    );
+
+    const vended = await fetch(`${server.url}/vend/sandbox`, { headers: auth });
+    expect(vended.status).toBe(200);
+    const body = (await vended.json()) as {
+      access_token: string;
+      authorization: { header: string; value: string };
+    };
+    expect(body.authorization).toEqual({ header: 'Authorization', value: `Bearer ${body.access_token}` });
+
+    const service = await fetch(`${server.url}/service/vend/sandbox/demo`);
+    expect(service.status).toBe(200);
+
+    const deleted = await fetch(`${server.url}/connections/sandbox`, { method: 'DELETE', headers: auth });
+    expect(deleted.status).toBe(204);
+    const gone = await fetch(`${server.url}/vend/sandbox`, { headers: auth });
+    expect(gone.status).toBe(404);
+  });
+});

@@ -8,6 +8,7 @@
 import { InvalidRequestError } from '../errors.js';
 import { validateAuthorizationResponse } from '../oauth/authorize.js';
 import { requestToken } from '../oauth/engine.js';
+import { withClientSecret } from './client-secret.js';
 import { type FlowDeps, integrationOf } from './deps.js';
 
 export interface CallbackInput {
@@ -35,12 +36,18 @@ export async function finishConnect(deps: FlowDeps, input: CallbackInput): Promi
   if (record.integration !== integration.id)
     throw new InvalidRequestError('state was issued for another integration');
   const { code } = validateAuthorizationResponse(integration.provider, input.params, state);
-  const client = await deps.secrets.getClientSecret(integration.id);
-  const tokens = await requestToken(
-    integration.provider,
-    { grant: 'authorization_code', code, redirectUri: record.redirectUri, codeVerifier: record.codeVerifier },
-    client,
-    { fetch: deps.fetch, timeoutMs: deps.vendorTimeoutMs, now: deps.now },
+  const tokens = await withClientSecret(deps.secrets, integration.id, (client) =>
+    requestToken(
+      integration.provider,
+      {
+        grant: 'authorization_code',
+        code,
+        redirectUri: record.redirectUri,
+        codeVerifier: record.codeVerifier,
+      },
+      client,
+      { fetch: deps.fetch, timeoutMs: deps.vendorTimeoutMs, now: deps.now },
+    ),
   );
   await deps.lifecycle.storeNewConnection({
     integration: integration.id,

@@ -2,9 +2,11 @@
  * A caller's own connections: listing (never tokens) and disconnecting (DESIGN flow 5: revoke at the vendor
  * where it has an endpoint, then delete). https://www.rfc-editor.org/rfc/rfc7009
  */
+import pRetry from 'p-retry';
 import { VendorUnavailableError } from '../errors.js';
 import { NotConnectedError } from '../lifecycle/errors.js';
 import { revokeTokens } from '../oauth/engine.js';
+import { withClientSecret } from './client-secret.js';
 import { type FlowDeps, integrationOf } from './deps.js';
 
 export interface ConnectionSummary {
@@ -30,36 +32,35 @@ export async function listConnections(deps: FlowDeps, subject: string): Promise<
     }));
 }
 
-const REVOKE_ATTEMPTS = 3;
+/** Two more tries with full jitter before the caller hears 502/504 and nothing is deleted. */
+export const REVOKE_RETRY = { retries: 2, minTimeout: 200, maxTimeout: 2_000, randomize: true } as const;
 
 /**
- * Revokes, then deletes. A vendor that stays unreachable leaves the connection in place (503): deleting first
+ * Revokes, then deletes. A vendor that stays unreachable leaves the connection in place (502/504): deleting first
  * would leave a live grant at the vendor that we could never revoke again.
  */
 export async function disconnect(
   deps: FlowDeps,
   input: { integration: string; subject: string },
-  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  retry: { retries: number; minTimeout: number; maxTimeout: number; randomize: boolean } = REVOKE_RETRY,
 ): Promise<void> {
   const integration = integrationOf(deps, input.integration);
   const key = { integration: integration.id, subject: input.subject };
   const connection = await deps.store.get(key, { consistent: true, secrets: 'all' });
   if (!connection) throw new NotConnectedError(integration.id);
   if (connection.status !== 'revoked' && integration.provider.template.endpoints.revoke) {
-    const client = await deps.secrets.getClientSecret(integration.id);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await revokeTokens(integration.provider, connection.tokens, client, {
-          fetch: deps.fetch,
-          timeoutMs: deps.vendorTimeoutMs,
-          now: deps.now,
-        });
-        break;
-      } catch (error) {
-        if (!(error instanceof VendorUnavailableError) || attempt >= REVOKE_ATTEMPTS) throw error;
-        await sleep(Math.random() * 200 * 2 ** attempt);
-      }
-    }
+    const engine = { fetch: deps.fetch, timeoutMs: deps.vendorTimeoutMs, now: deps.now };
+    await pRetry(
+      () =>
+        withClientSecret(deps.secrets, integration.id, (client) =>
+          revokeTokens(integration.provider, connection.tokens, client, engine),
+        ),
+      {
+        ...retry,
+        // Revocation is idempotent (RFC 7009 §2.2), so an unknown outcome is safe to repeat.
+        shouldRetry: ({ error }) => error instanceof VendorUnavailableError,
+      },
+    );
   }
   await deps.store.delete(key);
 }

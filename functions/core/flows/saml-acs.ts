@@ -6,6 +6,7 @@
 import { InvalidRequestError } from '../errors.js';
 import { requestToken } from '../oauth/engine.js';
 import { validateSamlResponse } from '../saml/validate.js';
+import { withClientSecret } from './client-secret.js';
 import { acsUrl, type FlowDeps, integrationOf } from './deps.js';
 import { isAllowedReturnUrl } from './return-url.js';
 
@@ -38,17 +39,18 @@ export async function completeSamlSignIn(deps: FlowDeps, input: AcsInput): Promi
     { ...saml, acsUrl: acsUrl(input.baseUrl, integration.id) },
     { now: new Date(deps.now() * 1000), replay: deps.replay, integration: integration.id },
   );
-  const client = await deps.secrets.getClientSecret(integration.id);
-  const tokens = await requestToken(
-    integration.provider,
-    {
-      grant: 'saml2_bearer',
-      samlResponse: assertion.samlResponse,
-      assertionXml: assertion.assertionXml,
-      scopes: integration.config.scopes,
-    },
-    client,
-    { fetch: deps.fetch, timeoutMs: deps.vendorTimeoutMs, now: deps.now },
+  const tokens = await withClientSecret(deps.secrets, integration.id, (client) =>
+    requestToken(
+      integration.provider,
+      {
+        grant: 'saml2_bearer',
+        samlResponse: assertion.samlResponse,
+        assertionXml: assertion.assertionXml,
+        scopes: integration.config.scopes,
+      },
+      client,
+      { fetch: deps.fetch, timeoutMs: deps.vendorTimeoutMs, now: deps.now },
+    ),
   );
   await deps.lifecycle.storeNewConnection({
     integration: integration.id,

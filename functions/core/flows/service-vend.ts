@@ -11,6 +11,7 @@ import type { ClientSecret } from '../oauth/client-auth.js';
 import { requestToken, staticTokenSet } from '../oauth/engine.js';
 import type { GrantInput } from '../oauth/token-request.js';
 import type { TokenSet } from '../token-set.js';
+import { withClientSecret } from './client-secret.js';
 import { type FlowDeps, integrationOf } from './deps.js';
 import { type VendResult, vendToken } from './vend.js';
 
@@ -50,13 +51,20 @@ async function obtain(
   grant: string,
   scopes: string[] | undefined,
 ): Promise<TokenSet> {
-  const secret = await deps.secrets.getClientSecret(integration.id);
-  if (grant === 'static') return staticTokenSet(integration.provider, secret, deps.now());
-  return requestToken(integration.provider, grantInput(grant, secret, scopes, integration.id), secret, {
-    fetch: deps.fetch,
-    timeoutMs: deps.vendorTimeoutMs,
-    now: deps.now,
-  });
+  if (grant === 'static') {
+    return staticTokenSet(
+      integration.provider,
+      await deps.secrets.getClientSecret(integration.id),
+      deps.now(),
+    );
+  }
+  return withClientSecret(deps.secrets, integration.id, (secret) =>
+    requestToken(integration.provider, grantInput(grant, secret, scopes, integration.id), secret, {
+      fetch: deps.fetch,
+      timeoutMs: deps.vendorTimeoutMs,
+      now: deps.now,
+    }),
+  );
 }
 
 export async function vendServiceToken(

@@ -51,12 +51,21 @@ let dir: string;
 let issuer: LocalIssuer;
 let downIssuer: LocalIssuer;
 let revokeStatus = 200;
+let revokeFailuresLeft = 0;
+let revokeCalls = 0;
 let app: App;
 const documentedRoutes = new Set<string>();
 
 /** A vendor that hands out throwaway tokens; the code decides the outcome. */
 function vendorHandler(body: URLSearchParams, path: string): [number, Json] {
-  if (path === '/revoke') return [revokeStatus, {}];
+  if (path === '/revoke') {
+    revokeCalls++;
+    if (revokeFailuresLeft > 0) {
+      revokeFailuresLeft--;
+      return [503, {}];
+    }
+    return [revokeStatus, {}];
+  }
   const grant = body.get('grant_type');
   const code = body.get('code');
   if (grant === 'refresh_token')
@@ -392,7 +401,11 @@ describe('the handlers answer as docs/openapi.yaml says', () => {
     expect(unreachable.json?.error).toBe('temporarily_unavailable');
     expect((await call('GET', '/vend/acme', { headers: carol })).statusCode).toBe(200);
     revokeStatus = 200;
+    // A passing outage is retried (with jitter) until the vendor confirms the revocation.
+    revokeFailuresLeft = 1;
+    revokeCalls = 0;
     expect((await call('DELETE', '/connections/acme', { headers: carol })).statusCode).toBe(204);
+    expect(revokeCalls).toBe(2);
     expect((await call('GET', '/vend/acme', { headers: carol })).statusCode).toBe(404);
   });
 

@@ -101,6 +101,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
       { allowInsecureLoopbackJwks: true },
     ),
     logger: { error: (message, details) => console.error(`tokenvend: ${message}`, details) },
+    local: true,
   });
   return {
     app,

@@ -4,7 +4,7 @@
  */
 import { ConfigError, TemplateError } from '../errors.js';
 import { formatPath, loadProviderTemplate } from '../provider/load.js';
-import { type ResolvedProvider, resolveProvider } from '../provider/resolve.js';
+import { checkEndpointUrl, type ResolvedProvider, resolveProvider } from '../provider/resolve.js';
 import type { ProviderTemplate } from '../provider/schema.js';
 import { type DeploymentConfig, deploymentConfigSchema, type IntegrationConfig } from './schema.js';
 
@@ -60,10 +60,16 @@ export function loadDeployment(input: unknown, options: DeploymentOptions): Depl
       template = loadProviderTemplate(config.provider, `${source}: $.integrations.${id}.provider`);
     }
     try {
-      const provider = resolveProvider(template, config.vars, {
+      const resolveOptions = {
         allowInsecureLoopback: options.local ?? false,
         source: `${source}: $.integrations.${id}`,
-      });
+      };
+      let provider = resolveProvider(template, config.vars, resolveOptions);
+      if (config.discovery) {
+        const problem = checkEndpointUrl(config.discovery, resolveOptions);
+        if (problem) throw new ConfigError(`${source}: $.integrations.${id}.discovery: ${problem}`);
+        provider = { ...provider, endpoints: { ...provider.endpoints, discovery: config.discovery } };
+      }
       integrations.set(id, { id, provider, config });
     } catch (e) {
       if (e instanceof TemplateError) throw e;

@@ -36,6 +36,11 @@ export const integrationConfigSchema = z.strictObject({
   /** AWS: the Secrets Manager secret id holding the client credentials JSON. */
   secretId: z.string().min(1).optional(),
   saml: samlConfigSchema.optional(),
+  /**
+   * OIDC discovery / RFC 8414 metadata URL (`https://idp.example.com/.well-known/openid-configuration`): the
+   * provider's endpoints and issuer are taken from the document on first use, overriding the template's.
+   */
+  discovery: z.string().url().optional(),
   serviceConnections: z.record(integrationId, serviceConnectionSchema).default({}),
 });
 

@@ -24,7 +24,7 @@ export interface CallbackResult {
 const MAX_STATE_LENGTH = 512;
 
 export async function finishConnect(deps: FlowDeps, input: CallbackInput): Promise<CallbackResult> {
-  const integration = integrationOf(deps, input.integration);
+  const integration = await integrationOf(deps, input.integration);
   const states = input.params.getAll('state');
   const state = states[0];
   if (states.length !== 1 || !state || state.length > MAX_STATE_LENGTH) {

@@ -25,7 +25,7 @@ export interface ConnectResult {
 }
 
 export async function startConnect(deps: FlowDeps, input: ConnectInput): Promise<ConnectResult> {
-  const integration = integrationOf(deps, input.integration);
+  const integration = await integrationOf(deps, input.integration);
   if (!integration.provider.template.grants.authorization_code) {
     throw new InvalidRequestError(`integration ${integration.id} does not connect users through a browser`, {
       error: 'unsupported_grant_type',

@@ -44,7 +44,7 @@ export async function disconnect(
   input: { integration: string; subject: string },
   retry: { retries: number; minTimeout: number; maxTimeout: number; randomize: boolean } = REVOKE_RETRY,
 ): Promise<void> {
-  const integration = integrationOf(deps, input.integration);
+  const integration = await integrationOf(deps, input.integration);
   const key = { integration: integration.id, subject: input.subject };
   const connection = await deps.store.get(key, { consistent: true, secrets: 'all' });
   if (!connection) throw new NotConnectedError(integration.id);

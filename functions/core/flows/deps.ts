@@ -1,5 +1,6 @@
 /** What the API flows need, wired once per container by the handler layer (AWS) or the local runtime. */
 import type { Deployment, Integration } from '../config/deployment.js';
+import type { DiscoveredProviders } from '../config/discovered-providers.js';
 import { InvalidRequestError } from '../errors.js';
 import type { TokenLifecycle } from '../lifecycle/lifecycle.js';
 import type { ConnectFlowStateStore, ConnectionStore } from '../lifecycle/store.js';
@@ -8,6 +9,8 @@ import type { AssertionReplayGuard, SecretSource } from '../ports.js';
 
 export interface FlowDeps {
   deployment: Deployment;
+  /** Integrations' providers after OIDC discovery, where configured. */
+  providers: DiscoveredProviders;
   lifecycle: TokenLifecycle;
   store: ConnectionStore;
   states: ConnectFlowStateStore;
@@ -19,13 +22,20 @@ export interface FlowDeps {
   vendorTimeoutMs: number;
 }
 
-/** The integration named in the path; an unknown one is a 404 that does not reveal what exists. */
-export function integrationOf(deps: Pick<FlowDeps, 'deployment'>, id: string | undefined): Integration {
+/**
+ * The integration named in the path, its provider ready to use (discovered where configured); an unknown
+ * one is a 404 that does not reveal what exists.
+ */
+export async function integrationOf(
+  deps: Pick<FlowDeps, 'deployment' | 'providers'>,
+  id: string | undefined,
+): Promise<Integration> {
   const integration = id ? deps.deployment.integrations.get(id) : undefined;
   if (!integration) {
     throw new InvalidRequestError('no such integration', { status: 404, error: 'unknown_integration' });
   }
-  return integration;
+  const provider = await deps.providers.provider(integration);
+  return provider === integration.provider ? integration : { ...integration, provider };
 }
 
 /** `https://api.example.com/oauth/genesys-eu/callback`: the redirect URI registered at the vendor. */

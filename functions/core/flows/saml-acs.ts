@@ -25,7 +25,7 @@ export interface AcsResult {
 }
 
 export async function completeSamlSignIn(deps: FlowDeps, input: AcsInput): Promise<AcsResult> {
-  const integration = integrationOf(deps, input.integration);
+  const integration = await integrationOf(deps, input.integration);
   const saml = integration.config.saml;
   if (!saml || !integration.provider.template.grants.saml2_bearer) {
     throw new InvalidRequestError(`integration ${integration.id} does not accept SAML sign-in`, {

@@ -71,7 +71,7 @@ export async function vendServiceToken(
   deps: FlowDeps,
   input: { integration: string; connection: string; principal: string | undefined },
 ): Promise<VendResult> {
-  const integration = integrationOf(deps, input.integration);
+  const integration = await integrationOf(deps, input.integration);
   const spec = integration.config.serviceConnections[input.connection];
   if (!spec)
     throw new InvalidRequestError('no such service connection', { status: 404, error: 'unknown_connection' });

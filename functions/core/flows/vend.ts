@@ -18,7 +18,7 @@ export async function vendToken(
   deps: FlowDeps,
   input: { integration: string; subject: string },
 ): Promise<VendResult> {
-  const integration = integrationOf(deps, input.integration);
+  const integration = await integrationOf(deps, input.integration);
   const token = await deps.lifecycle.getFreshToken(integration.id, input.subject, { vend: true });
   const now = deps.now();
   return {

@@ -10,6 +10,7 @@ import {
   DynamoConnectStateStore,
 } from '../../adapters/dynamodb/index.js';
 import type { Deployment } from '../../core/config/deployment.js';
+import { DiscoveredProviders } from '../../core/config/discovered-providers.js';
 import { ConfigError } from '../../core/errors.js';
 import { TokenLifecycle } from '../../core/lifecycle/lifecycle.js';
 import type { FetchLike } from '../../core/oauth/http.js';
@@ -27,6 +28,8 @@ export interface AppParts {
   fetch?: FetchLike;
   /** One vendor request; the lifecycle's lease covers a few of these. */
   vendorTimeoutMs?: number;
+  /** Local mode: loopback http vendors (and their discovery documents) are allowed. */
+  local?: boolean;
 }
 
 const DEFAULT_VENDOR_TIMEOUT_MS = 5_000;
@@ -36,13 +39,18 @@ export function buildApp(parts: AppParts): App {
   const vendorTimeoutMs = parts.vendorTimeoutMs ?? DEFAULT_VENDOR_TIMEOUT_MS;
   const fetch = parts.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const store = new DynamoConnectionStore({ ...parts.dynamo, cipher: parts.cipher });
+  const providers = new DiscoveredProviders({
+    fetch,
+    timeoutMs: vendorTimeoutMs,
+    allowInsecureLoopback: parts.local ?? false,
+  });
   const lifecycle = new TokenLifecycle(
     {
       store,
       resolveIntegration: (id) => {
         const integration = deployment.integrations.get(id);
         if (!integration) throw new ConfigError(`unknown integration ${id}`);
-        return integration.provider;
+        return providers.provider(integration);
       },
       secrets: parts.secrets,
       fetch,
@@ -52,6 +60,7 @@ export function buildApp(parts: AppParts): App {
   return {
     flows: {
       deployment,
+      providers,
       lifecycle,
       store,
       states: new DynamoConnectStateStore(parts.dynamo),

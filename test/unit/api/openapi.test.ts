@@ -11,6 +11,7 @@ import {
   CallerAuthUnavailableError,
 } from '../../../functions/adapters/caller-auth/errors.js';
 import type { Deployment } from '../../../functions/core/config/deployment.js';
+import { DiscoveredProviders } from '../../../functions/core/config/discovered-providers.js';
 import { ConfigError, TokenvendError } from '../../../functions/core/errors.js';
 import { integrationOf } from '../../../functions/core/flows/deps.js';
 import { checkReturnUrl } from '../../../functions/core/flows/return-url.js';
@@ -336,15 +337,25 @@ describe('docs/openapi.yaml', () => {
       await timeout(),
     ];
 
+    const unknownIntegration = () =>
+      rejection(
+        integrationOf(
+          {
+            deployment: noIntegrations,
+            providers: new DiscoveredProviders({ fetch, timeoutMs: 1000, allowInsecureLoopback: false }),
+          },
+          'nope',
+        ),
+      );
     const cases: Array<[string, () => Promise<Error[]> | Error[]]> = [
       ['GET /health', () => [new ConfigError('bad config')]],
       [
         'POST /connect/{integration}',
-        () => [
+        async () => [
           new CallerAuthError('missing'),
           new CallerAuthError('expired'),
           new CallerAuthUnavailableError(10),
-          thrown(() => integrationOf({ deployment: noIntegrations }, 'nope')),
+          await unknownIntegration(),
           thrown(() => checkReturnUrl('https://evil.example/', ['https://app.example.com'])),
           thrown(() => jsonBody(event({ 'content-type': 'text/plain' }, '{}'))),
           thrown(() => jsonBody(event({ 'content-type': 'application/json' }, '[1]'))),
@@ -354,7 +365,7 @@ describe('docs/openapi.yaml', () => {
       [
         'GET /oauth/{integration}/callback',
         async () => [
-          thrown(() => integrationOf({ deployment: noIntegrations }, 'nope')),
+          await unknownIntegration(),
           thrown(() =>
             validateAuthorizationResponse(vendor, new URLSearchParams('error=access_denied&state=s'), 's'),
           ),
@@ -367,7 +378,7 @@ describe('docs/openapi.yaml', () => {
       [
         'POST /saml/{integration}/acs',
         async () => [
-          thrown(() => integrationOf({ deployment: noIntegrations }, 'nope')),
+          await unknownIntegration(),
           new SamlValidationError('replay'),
           new SamlTooLargeError(MAX_SAML_RESPONSE_BYTES),
           thrown(() => formBody(event({ 'content-type': 'application/json' }, '{}'), ['SAMLResponse'])),
@@ -383,10 +394,10 @@ describe('docs/openapi.yaml', () => {
       ],
       [
         'GET /vend/{integration}',
-        () => [
+        async () => [
           new CallerAuthError('invalid_signature'),
           new CallerAuthUnavailableError(10),
-          thrown(() => integrationOf({ deployment: noIntegrations }, 'nope')),
+          await unknownIntegration(),
           new NotConnectedError('genesys-eu'),
           new NeedsReauthError('genesys-eu', 'invalid_grant'),
           new RefreshUnavailableError('busy', { retryAfterSeconds: 5 }),
@@ -398,7 +409,7 @@ describe('docs/openapi.yaml', () => {
         'DELETE /connections/{integration}',
         async () => [
           new CallerAuthError('wrong_audience'),
-          thrown(() => integrationOf({ deployment: noIntegrations }, 'nope')),
+          await unknownIntegration(),
           new NotConnectedError('genesys-eu'),
           ...(await vendorFailures()),
         ],
@@ -406,7 +417,7 @@ describe('docs/openapi.yaml', () => {
       [
         'GET /service/vend/{integration}/{connection}',
         async () => [
-          thrown(() => integrationOf({ deployment: noIntegrations }, 'nope')),
+          await unknownIntegration(),
           tokenErrorFor(vendor, vendorResponse(400, { error: 'invalid_grant' }), 0),
           new RefreshUnavailableError('busy', { retryAfterSeconds: 5 }),
           ...(await vendorFailures()),

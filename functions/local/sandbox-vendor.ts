@@ -83,10 +83,31 @@ export async function startSandboxVendor(options: SandboxVendorOptions): Promise
   });
   provider.silent = true;
 
-  async function autoApprove(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  serveAutoApproving(server, provider, () => accountId);
+  return {
+    port,
+    issuer,
+    client,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * Serves `provider` on `server`, finishing every sign-in interaction (`/interaction/<uid>`) at once: the
+ * account `accountFor` names is logged in and granted every requested scope, with no login form or consent.
+ */
+export function serveAutoApproving(
+  server: Server,
+  provider: Provider,
+  accountFor: (req: IncomingMessage) => string,
+  claims: readonly string[] = [],
+): void {
+  async function approve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const details = await provider.interactionDetails(req, res);
+    const accountId = accountFor(req);
     const grant = new provider.Grant({ accountId, clientId: String(details.params.client_id) });
     grant.addOIDCScope(String(details.params.scope ?? 'openid'));
+    if (claims.length) grant.addOIDCClaims([...claims]);
     const grantId = await grant.save();
     await provider.interactionFinished(
       req,
@@ -95,24 +116,17 @@ export async function startSandboxVendor(options: SandboxVendorOptions): Promise
       { mergeWithLastSubmission: false },
     );
   }
-
   const callback = provider.callback();
   server.on('request', (req, res) => {
     if (req.url?.startsWith('/interaction/')) {
-      autoApprove(req, res).catch(() => {
+      approve(req, res).catch(() => {
         res.statusCode = 500;
-        res.end('sandbox sign-in failed');
+        res.end('sign-in failed');
       });
       return;
     }
     callback(req, res);
   });
-  return {
-    port,
-    issuer,
-    client,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }
 
 /** The sandbox provider template: the generic OAuth shape, on loopback http (local mode only). */

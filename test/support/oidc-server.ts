@@ -13,11 +13,12 @@
  * - Silent: no oidc-provider notices, no Koa error logging.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK, jwtVerify, type KeyObject } from 'jose';
 import Provider, { type ClientMetadata, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
+import { serveAutoApproving } from '../../functions/local/sandbox-vendor.js';
 
 export type { ClientMetadata };
 
@@ -275,32 +276,11 @@ export async function startOidcServer(options: OidcServerOptions = {}): Promise<
     ['assertion', 'scope'],
   );
 
-  async function interaction(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const details = await provider.interactionDetails(req, res);
-    const accountId = String(req.headers[ACCOUNT_HEADER] ?? 'alice');
-    const grant = new provider.Grant({ accountId, clientId: String(details.params.client_id) });
-    grant.addOIDCScope(String(details.params.scope ?? 'openid'));
-    grant.addOIDCClaims(['sub', 'name', 'email']);
-    const grantId = await grant.save();
-    await provider.interactionFinished(
-      req,
-      res,
-      { login: { accountId }, consent: { grantId } },
-      { mergeWithLastSubmission: false },
-    );
-  }
-
-  const callback = provider.callback();
-  server.on('request', (req, res) => {
-    if (req.url?.startsWith('/interaction/')) {
-      interaction(req, res).catch(() => {
-        res.statusCode = 500;
-        res.end('interaction failed');
-      });
-      return;
-    }
-    callback(req, res);
-  });
+  serveAutoApproving(server, provider, (req) => String(req.headers[ACCOUNT_HEADER] ?? 'alice'), [
+    'sub',
+    'name',
+    'email',
+  ]);
 
   async function authorize(authorizeUrl: string | URL, accountId = 'alice'): Promise<URL> {
     const jar = new Map<string, string>();

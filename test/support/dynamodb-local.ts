@@ -5,10 +5,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { DynamoDBClient, type DynamoDBClientConfig, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ensureTable } from '../../functions/adapters/dynamodb/table-definition.js';
+import { freePort } from './free-port.js';
 
 export interface DynamoDbLocal {
   endpoint: string;
@@ -26,19 +26,6 @@ function jarDirectory(): string {
   const dir = readdirSync(lib).find((name) => name.startsWith('dynamodb_local_'));
   if (!dir) throw new Error(`no DynamoDB Local jar under ${lib}`);
   return join(lib, dir);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 let tableCounter = 0;

@@ -4,7 +4,7 @@
  * Each test file starts its own server, so files run in parallel without sharing state.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.js';
 
 export interface Moto {
   /** `http://127.0.0.1:<port>` */
@@ -21,21 +21,6 @@ export interface Moto {
   /** Wipes all moto state (POST /moto-api/reset), for isolation between tests. */
   reset(): Promise<void>;
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('no port'));
-      });
-    });
-  });
 }
 
 async function waitReady(endpoint: string, child: ChildProcess, timeoutMs: number): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../../core/errors.js';
-import { formatPath } from '../../core/provider/load.js';
+import { firstZodProblem } from '../../core/provider/load.js';
 
 /** The JWS algorithms aws-jwt-verify supports; symmetric (HS*) and `none` are impossible by construction. */
 export const callerAlgorithms = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
@@ -65,11 +65,6 @@ export type CallerAuthConfigInput = z.input<typeof callerAuthConfigSchema>;
 export function parseCallerAuthConfig(input: unknown, source = 'callers config'): CallerAuthConfig {
   const parsed = callerAuthConfigSchema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const problem =
-    issue?.code === 'unrecognized_keys' ? `unknown key ${issue.keys.join(', ')}` : issue?.message;
-  throw new ConfigError(
-    `${source}: ${formatPath(issue?.path ?? [])}: ${problem ?? 'invalid configuration'}`,
-    parsed.error,
-  );
+  const { path, problem } = firstZodProblem(parsed.error);
+  throw new ConfigError(`${source}: ${path}: ${problem}`, parsed.error);
 }

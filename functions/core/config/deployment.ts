@@ -3,7 +3,7 @@
  * built-in by id or an inline object), loaded and bound to the integration's variables.
  */
 import { ConfigError, TemplateError } from '../errors.js';
-import { formatPath, loadProviderTemplate } from '../provider/load.js';
+import { firstZodProblem, loadProviderTemplate } from '../provider/load.js';
 import { checkEndpointUrl, type ResolvedProvider, resolveProvider } from '../provider/resolve.js';
 import type { ProviderTemplate } from '../provider/schema.js';
 import { type DeploymentConfig, deploymentConfigSchema, type IntegrationConfig } from './schema.js';
@@ -32,13 +32,8 @@ export function loadDeployment(input: unknown, options: DeploymentOptions): Depl
   const source = options.source ?? 'config';
   const parsed = deploymentConfigSchema.safeParse(input);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const problem =
-      issue?.code === 'unrecognized_keys' ? `unknown key ${issue.keys.join(', ')}` : issue?.message;
-    throw new ConfigError(
-      `${source}: ${formatPath(issue?.path ?? [])}: ${problem ?? 'invalid configuration'}`,
-      parsed.error,
-    );
+    const { path, problem } = firstZodProblem(parsed.error);
+    throw new ConfigError(`${source}: ${path}: ${problem}`, parsed.error);
   }
   const integrations = new Map<string, Integration>();
   for (const [id, config] of Object.entries(parsed.data.integrations)) {

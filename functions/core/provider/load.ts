@@ -33,14 +33,20 @@ export function formatPath(path: readonly PropertyKey[]): string {
   }, '$');
 }
 
-function fromZod(source: string, error: z.ZodError): TemplateError {
+/** The first problem of a zod error as `{ path, problem }` (`$.a.b`, `unknown key "x" (and 2 more problems)`). */
+export function firstZodProblem(error: z.ZodError): { path: string; problem: string } {
   const [first, ...rest] = error.issues;
-  if (!first) return new TemplateError(source, '$', 'invalid template');
+  if (!first) return { path: '$', problem: 'invalid value' };
   let problem = first.message;
   if (first.code === 'unrecognized_keys')
     problem = `unknown key ${first.keys.map((k) => `"${k}"`).join(', ')}`;
   if (rest.length > 0) problem += ` (and ${rest.length} more problem${rest.length > 1 ? 's' : ''})`;
-  return new TemplateError(source, formatPath(first.path), problem, error);
+  return { path: formatPath(first.path), problem };
+}
+
+function fromZod(source: string, error: z.ZodError): TemplateError {
+  const { path, problem } = firstZodProblem(error);
+  return new TemplateError(source, path, problem, error);
 }
 
 /** Every templated string of a template with its path and scope. */

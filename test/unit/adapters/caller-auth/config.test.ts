@@ -45,7 +45,7 @@ describe('parseCallerAuthConfig', () => {
     [{ callers: [{ ...cognito, allowedAlgorithms: ['HS256'] }] }, '$.callers[0].allowedAlgorithms[0]'],
     [{ callers: [{ ...cognito, allowedAlgorithms: ['none'] }] }, '$.callers[0].allowedAlgorithms[0]'],
     [{ callers: [{ ...cognito, subjectClaim: '' }] }, '$.callers[0].subjectClaim'],
-    [{ callers: [{ ...cognito, graceSeconds: 3600 }] }, 'unknown key graceSeconds'],
+    [{ callers: [{ ...cognito, graceSeconds: 3600 }] }, 'unknown key "graceSeconds"'],
     [{ callers: [cognito, { ...cognito, audience: 'x' }] }, 'duplicate issuer'],
   ])('rejects %j', (input, message) => {
     expect(configError(() => parseCallerAuthConfig(input)).message).toContain(message);

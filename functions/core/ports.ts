@@ -39,3 +39,78 @@ export interface AssertionReplayGuard {
    */
   claim(integration: string, assertionId: string, expiresAt: number): Promise<boolean>;
 }
+
+/**
+ * One connection the refresh planner found due: what the worker needs to find it again. Never a token; the
+ * version lets the worker drop a message whose connection was refreshed since (duplicate delivery).
+ */
+export interface RefreshMessage {
+  integration: string;
+  subject: string;
+  version: number;
+  refreshDueAt: number;
+}
+
+/** Carries due connections from the planner to the worker (SQS in AWS, in memory locally). */
+export interface RefreshQueue {
+  /** Sends `messages` (batched by the adapter); resolves with those that could not be sent. */
+  send(messages: readonly RefreshMessage[]): Promise<RefreshMessage[]>;
+}
+
+/** The closed set of connection events platform teams can route (EventBridge `detail-type`). */
+export type ConnectionEventType =
+  | 'connection.connected'
+  | 'connection.refresh_failed'
+  | 'connection.needs_reauth'
+  | 'connection.disconnected';
+
+/** What happened to a connection: names and codes only, never a token or a vendor's free text. */
+export interface ConnectionEvent {
+  type: ConnectionEventType;
+  integration: string;
+  subject: string;
+  /** A code: the grant for `connected`, the failure class or reauth reason, `user` for a disconnect. */
+  reason: string;
+  /** Epoch seconds. */
+  time: number;
+}
+
+/** Publishes connection events (EventBridge in AWS, a log line locally). Best effort: never throws. */
+export interface ConnectionEventSink {
+  publish(event: ConnectionEvent): Promise<void>;
+}
+
+/** The closed set of metrics the refresh pipeline and the lifecycle emit. */
+export type MetricName =
+  /** A vendor refresh that stored new credentials (dimension `integration`). */
+  | 'RefreshSucceeded'
+  /** A vendor refresh that failed (dimensions `integration`, `class`). */
+  | 'RefreshFailed'
+  /** Seconds between a connection's `refreshDueAt` and the worker's refresh of it. */
+  | 'RefreshLagSeconds'
+  /** A refresh found the lease held by another caller. */
+  | 'LeaseContended'
+  /** Due connections one planner run found and sent (one value per run). */
+  | 'PlannerBatchSize'
+  /** Due connections the planner could not send. */
+  | 'PlannerSendFailed';
+
+/** Failure classes of a refresh (the `class` dimension of `RefreshFailed`). */
+export type RefreshFailureClass =
+  | 'invalid_grant'
+  | 'invalid_client'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'outcome_unknown'
+  | 'malformed_response'
+  | 'rejected'
+  | 'store';
+
+/** Metrics (Powertools EMF in AWS, nothing locally unless a test listens). Never throws. */
+export interface Telemetry {
+  metric(
+    name: MetricName,
+    value: number,
+    dimensions?: { integration?: string; class?: RefreshFailureClass },
+  ): void;
+}

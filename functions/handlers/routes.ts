@@ -20,6 +20,8 @@ export interface FunctionSpec {
   key: KeyAccess;
   /** Reads client secrets from Secrets Manager. */
   secrets: boolean;
+  /** Publishes connection events to the stack's EventBridge bus. */
+  events: boolean;
   timeoutSeconds: number;
 }
 
@@ -30,6 +32,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     table: 'none',
     key: 'none',
     secrets: false,
+    events: false,
     timeoutSeconds: 3,
   },
   {
@@ -38,6 +41,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     table: 'readWrite',
     key: 'none',
     secrets: true,
+    events: false,
     timeoutSeconds: 10,
   },
   {
@@ -46,6 +50,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     table: 'readWrite',
     key: 'encryptDecrypt',
     secrets: true,
+    events: true,
     timeoutSeconds: 20,
   },
   {
@@ -54,6 +59,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     table: 'readWrite',
     key: 'encryptDecrypt',
     secrets: true,
+    events: true,
     timeoutSeconds: 20,
   },
   {
@@ -62,6 +68,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     table: 'readWrite',
     key: 'encryptDecrypt',
     secrets: true,
+    events: true,
     timeoutSeconds: 30,
   },
   {
@@ -73,6 +80,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     table: 'readWrite',
     key: 'decrypt',
     secrets: true,
+    events: true,
     timeoutSeconds: 20,
   },
   {
@@ -81,6 +89,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     table: 'readWrite',
     key: 'encryptDecrypt',
     secrets: true,
+    events: true,
     timeoutSeconds: 30,
   },
 ];
@@ -92,7 +101,23 @@ export const ENV = {
   keyArn: 'TOKENVEND_KMS_KEY_ARN',
   secretPrefix: 'TOKENVEND_SECRET_PREFIX',
   configFile: 'TOKENVEND_CONFIG_FILE',
+  /** JSON object: integration id -> URL of its refresh queue (planner). */
+  refreshQueues: 'TOKENVEND_REFRESH_QUEUES',
+  /** Name of the EventBridge bus connection events go to. */
+  eventBus: 'TOKENVEND_EVENT_BUS',
 } as const;
+
+/**
+ * The scheduled refresh's functions (DESIGN flow 4), not behind the API: the planner runs on a schedule and
+ * queries the refresh-due index only; the worker consumes the per-integration refresh queues.
+ */
+export const REFRESH_FUNCTIONS = {
+  planner: { entry: 'refresh-planner', timeoutSeconds: 60 },
+  worker: { entry: 'refresh-worker' },
+} as const;
+
+/** Source and detail-types of the connection events on the stack's EventBridge bus. */
+export const EVENT_SOURCE = 'tokenvend';
 
 /** Bundled next to each Lambda's code by the stack. */
 export const BUNDLED_CONFIG_FILE = 'tokenvend.config.json';

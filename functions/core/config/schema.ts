@@ -42,6 +42,27 @@ export const integrationConfigSchema = z.strictObject({
    */
   discovery: z.string().url().optional(),
   serviceConnections: z.record(integrationId, serviceConnectionSchema).default({}),
+  /** Per-integration scheduled refresh settings (override `refresh` at the top level). */
+  refresh: z
+    .strictObject({
+      /** Most worker Lambdas refreshing this integration at once (SQS event source `maxConcurrency`, 2..1000). */
+      maxConcurrency: z.number().int().min(2).max(1000).optional(),
+    })
+    .optional(),
+});
+
+/** The scheduled refresh (planner on a schedule -> SQS per integration -> worker). */
+export const refreshConfigSchema = z.strictObject({
+  /** How often the planner runs, in minutes (EventBridge schedule). */
+  scheduleMinutes: z.number().int().min(1).max(60).default(1),
+  /** How far back the planner looks for connections that are due and still unrefreshed, in seconds. */
+  lookbackSeconds: z.number().int().min(60).max(86_400).default(3_600),
+  /** Default cap on worker Lambdas per integration (SQS event source `maxConcurrency`, 2..1000). */
+  maxConcurrency: z.number().int().min(2).max(1000).default(2),
+  /** Receives of a message before it goes to the dead-letter queue. */
+  maxReceiveCount: z.number().int().min(1).max(100).default(5),
+  /** Seconds a worker may run for one batch; the queue's visibility timeout is six times this. */
+  workerTimeoutSeconds: z.number().int().min(10).max(900).default(60),
 });
 
 export const callerConfigSchema = z.strictObject({
@@ -62,6 +83,13 @@ export const deploymentConfigSchema = z.strictObject({
   /** Allowed `return_to` / RelayState targets: exact origins (`https://app.example.com`) or URL prefixes ending in `/`. */
   returnUrls: z.array(z.string().url()).default([]),
   corsOrigins: z.array(z.string().url()).default([]),
+  refresh: refreshConfigSchema.default({
+    scheduleMinutes: 1,
+    lookbackSeconds: 3_600,
+    maxConcurrency: 2,
+    maxReceiveCount: 5,
+    workerTimeoutSeconds: 60,
+  }),
 });
 
 export type DeploymentConfig = z.output<typeof deploymentConfigSchema>;
@@ -69,4 +97,5 @@ export type DeploymentConfigInput = z.input<typeof deploymentConfigSchema>;
 export type IntegrationConfig = z.output<typeof integrationConfigSchema>;
 export type SamlConfig = z.output<typeof samlConfigSchema>;
 export type ServiceConnectionConfig = z.output<typeof serviceConnectionSchema>;
+export type RefreshConfig = z.output<typeof refreshConfigSchema>;
 export type CallerConfig = z.output<typeof callerConfigSchema>;

@@ -16,12 +16,19 @@ import { connectionKey } from '../functions/adapters/dynamodb/index.js';
 import { LocalSecretSource } from '../functions/adapters/secrets/index.js';
 import { loadDeployment } from '../functions/core/config/deployment.js';
 import type { HttpEvent } from '../functions/handlers/middleware/types.js';
+import type { App } from '../functions/handlers/runtime/app.js';
 import { buildApp } from '../functions/handlers/runtime/build-app.js';
 import { createVendHandler } from '../functions/handlers/vend.js';
 import { startDynamoDbLocal } from '../test/support/dynamodb-local.js';
 import { compare, type Figure, type Stats, statsOf } from './lib.js';
 
 const INTEGRATION = 'acme';
+
+function integrationOf(app: App) {
+  const integration = app.flows.deployment.integrations.get(INTEGRATION);
+  if (!integration) throw new Error(`bench config lacks ${INTEGRATION}`);
+  return integration;
+}
 const AUDIENCE = 'tokenvend-bench';
 const CALLERS = 50;
 /** Sequential calls per concurrent caller and round; rounds alternate handler and bare (ABBA). */
@@ -128,7 +135,7 @@ export default async function vend(): Promise<Figure[]> {
         { callers: deployment.config.callers },
         { allowInsecureLoopbackJwks: true },
       ),
-      logger: { error: () => undefined },
+      logger: { error: () => undefined, info: () => undefined },
     });
     const handler = createVendHandler(() => Promise.resolve(app));
     const context = {} as Context;
@@ -142,8 +149,7 @@ export default async function vend(): Promise<Figure[]> {
     for (const subject of subjects) {
       const accessToken = token();
       accessTokens.push(accessToken);
-      await app.flows.lifecycle.storeNewConnection({
-        integration: INTEGRATION,
+      await app.flows.lifecycle.storeNewConnection(integrationOf(app), {
         subject,
         grant: 'authorization_code',
         // Valid for a day: every vend below is a warm vend of the stored token, never a refresh.

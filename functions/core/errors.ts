@@ -132,13 +132,19 @@ export class RateLimitedError extends VendorError {
  */
 export class VendorUnavailableError extends VendorError {
   readonly outcomeUnknown: boolean;
+  /** From a 503's Retry-After header, when present. */
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(
     message: string,
-    options: ConstructorParameters<typeof VendorError>[1] & { outcomeUnknown: boolean },
+    options: ConstructorParameters<typeof VendorError>[1] & {
+      outcomeUnknown: boolean;
+      retryAfterSeconds?: number;
+    },
   ) {
     super(message, options);
     this.outcomeUnknown = options.outcomeUnknown;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

@@ -11,6 +11,7 @@ export * from './flows/connections.js';
 export * from './flows/deps.js';
 export * from './flows/return-url.js';
 export * from './flows/saml-acs.js';
+export * from './flows/scheduled-refresh.js';
 export * from './flows/service-vend.js';
 export * from './flows/vend.js';
 export * from './lifecycle/index.js';

@@ -100,7 +100,10 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
       >[0],
       { allowInsecureLoopbackJwks: true },
     ),
-    logger: { error: (message, details) => console.error(`tokenvend: ${message}`, details) },
+    logger: {
+      error: (message, details) => console.error(`tokenvend: ${message}`, details),
+      info: (message, details) => console.log(`tokenvend: ${message}`, details),
+    },
     local: true,
   });
   return {

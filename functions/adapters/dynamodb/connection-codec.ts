@@ -99,6 +99,7 @@ export async function decodeConnection(
     refreshDueAt: num(item[A.refreshDueAt]),
     expiresAt: num(item[A.ttl]),
     failureCount: num(item[A.failureCount]) ?? 0,
+    notBefore: num(item[A.notBefore]),
     lastError: lastError && typeof lastError === 'object' ? lastError : undefined,
     lease: leased ? { owner: leaseOwner, expiresAtMs: leaseExpiresAtMs } : undefined,
   };

@@ -102,7 +102,7 @@ export class DynamoConnectionStore implements ConnectionStore {
         ...this.#schedule(integration, subject, connection.refreshDueAt),
         [A.ttl]: connection.expiresAt,
       },
-      [A.reason, A.lastError, A.leaseOwner, A.leaseExpiresAtMs, A.lastRefreshedAt],
+      [A.reason, A.lastError, A.leaseOwner, A.leaseExpiresAtMs, A.lastRefreshedAt, A.notBefore],
     );
     const written = (await this.#update({ integration, subject }, e, expression, undefined, true)) as Item;
     return decodeConnection(this.#cipher, written, 'all', this.#nowMs());
@@ -147,7 +147,7 @@ export class DynamoConnectionStore implements ConnectionStore {
         ...this.#schedule(integration, subject, update.refreshDueAt),
         [A.ttl]: update.expiresAt,
       },
-      [A.leaseOwner, A.leaseExpiresAtMs, A.lastError, A.reason],
+      [A.leaseOwner, A.leaseExpiresAtMs, A.lastError, A.reason, A.notBefore],
     );
     const condition = [
       `${e.name(A.version)} = ${e.value(update.version)}`,
@@ -169,6 +169,7 @@ export class DynamoConnectionStore implements ConnectionStore {
       fields[A.lastError] = release.failure;
       fields[A.failureCount] = raw(`if_not_exists(${e.name(A.failureCount)}, ${e.value(0)}) + ${e.value(1)}`);
     }
+    if (release.notBefore !== undefined) fields[A.notBefore] = release.notBefore;
     if (release.refreshDueAt !== undefined) {
       Object.assign(fields, this.#schedule(key.integration, key.subject, release.refreshDueAt));
     }

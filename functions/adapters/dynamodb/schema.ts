@@ -53,6 +53,7 @@ export const CONNECTION_ATTRIBUTES = {
   refreshDueAt: REFRESH_DUE_INDEX.sortKey,
   dueBucket: REFRESH_DUE_INDEX.partitionKey,
   failureCount: 'failureCount',
+  notBefore: 'notBefore',
   lastError: 'lastError',
   leaseOwner: 'leaseOwner',
   leaseExpiresAtMs: 'leaseExpiresAtMs',

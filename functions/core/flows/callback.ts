@@ -49,8 +49,7 @@ export async function finishConnect(deps: FlowDeps, input: CallbackInput): Promi
       { fetch: deps.fetch, timeoutMs: deps.vendorTimeoutMs, now: deps.now },
     ),
   );
-  await deps.lifecycle.storeNewConnection({
-    integration: integration.id,
+  await deps.lifecycle.storeNewConnection(integration, {
     subject: record.subject,
     grant: 'authorization_code',
     tokens,

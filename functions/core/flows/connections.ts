@@ -62,5 +62,13 @@ export async function disconnect(
       },
     );
   }
-  await deps.store.delete(key);
+  if (await deps.store.delete(key)) {
+    await deps.events.publish({
+      type: 'connection.disconnected',
+      integration: integration.id,
+      subject: input.subject,
+      reason: 'user',
+      time: deps.now(),
+    });
+  }
 }

@@ -5,7 +5,7 @@ import { InvalidRequestError } from '../errors.js';
 import type { TokenLifecycle } from '../lifecycle/lifecycle.js';
 import type { ConnectFlowStateStore, ConnectionStore } from '../lifecycle/store.js';
 import type { FetchLike } from '../oauth/http.js';
-import type { AssertionReplayGuard, SecretSource } from '../ports.js';
+import type { AssertionReplayGuard, ConnectionEventSink, SecretSource } from '../ports.js';
 
 export interface FlowDeps {
   deployment: Deployment;
@@ -16,6 +16,7 @@ export interface FlowDeps {
   states: ConnectFlowStateStore;
   replay: AssertionReplayGuard;
   secrets: SecretSource;
+  events: ConnectionEventSink;
   fetch: FetchLike;
   /** Epoch seconds. */
   now: () => number;

@@ -52,8 +52,7 @@ export async function completeSamlSignIn(deps: FlowDeps, input: AcsInput): Promi
       { fetch: deps.fetch, timeoutMs: deps.vendorTimeoutMs, now: deps.now },
     ),
   );
-  await deps.lifecycle.storeNewConnection({
-    integration: integration.id,
+  await deps.lifecycle.storeNewConnection(integration, {
     subject: assertion.subject,
     grant: 'saml2_bearer',
     tokens,

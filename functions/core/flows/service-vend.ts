@@ -13,7 +13,7 @@ import type { GrantInput } from '../oauth/token-request.js';
 import type { TokenSet } from '../token-set.js';
 import { withClientSecret } from './client-secret.js';
 import { type FlowDeps, integrationOf } from './deps.js';
-import { type VendResult, vendToken } from './vend.js';
+import { type VendResult, vendFor } from './vend.js';
 
 export function serviceSubject(connection: string): string {
   return `service:${connection}`;
@@ -86,16 +86,11 @@ export async function vendServiceToken(
   }
   const subject = serviceSubject(input.connection);
   try {
-    return await vendToken(deps, { integration: integration.id, subject });
+    return await vendFor(deps, integration, subject);
   } catch (error) {
     if (!(error instanceof NotConnectedError || error instanceof NeedsReauthError)) throw error;
   }
   const tokens = await obtain(deps, integration, spec.grant, spec.scopes ?? integration.config.scopes);
-  await deps.lifecycle.storeNewConnection({
-    integration: integration.id,
-    subject,
-    grant: spec.grant,
-    tokens,
-  });
-  return vendToken(deps, { integration: integration.id, subject });
+  await deps.lifecycle.storeNewConnection(integration, { subject, grant: spec.grant, tokens });
+  return vendFor(deps, integration, subject);
 }

@@ -2,6 +2,7 @@
  * Vending (DESIGN flow 3): the caller's own connection, refreshed first when within the provider's margin
  * (single-flight across Lambdas), shaped with the provider's token usage so callers need no vendor knowledge.
  */
+import type { Integration } from '../config/deployment.js';
 import { type Authorization, authorizationFor } from '../oauth/engine.js';
 import { type FlowDeps, integrationOf } from './deps.js';
 
@@ -18,8 +19,12 @@ export async function vendToken(
   deps: FlowDeps,
   input: { integration: string; subject: string },
 ): Promise<VendResult> {
-  const integration = await integrationOf(deps, input.integration);
-  const token = await deps.lifecycle.getFreshToken(integration.id, input.subject, { vend: true });
+  return vendFor(deps, await integrationOf(deps, input.integration), input.subject);
+}
+
+/** Vends `subject`'s token on an integration already resolved for this request. */
+export async function vendFor(deps: FlowDeps, integration: Integration, subject: string): Promise<VendResult> {
+  const token = await deps.lifecycle.getFreshToken(integration, subject, { vend: true });
   const now = deps.now();
   return {
     access_token: token.accessToken,

@@ -1,22 +1,35 @@
 /**
- * The token lifecycle: vend a fresh token, refreshing it single-flight across any number of Lambdas.
+ * The token lifecycle: vend a fresh token, refreshing it single-flight across any number of Lambdas, and the
+ * scheduled refresh of one due connection (DESIGN flow 4).
  *
  * Protocol (docs/data-model.md, "Lease protocol"): read; if the access token is due, take a lease with a
  * conditional write on the version read; the lease write returns the item atomically (the re-read);
  * refresh at the vendor; write the merged credentials with version + 1 conditional on the version and the
  * lease; release. Everyone else waits with jittered backoff and reads the winner's result, or gets the
  * current access token straight away while it is still valid.
+ *
+ * A vendor is never hammered: every failed refresh stores a not-before time on the connection (the vendor's
+ * Retry-After, or a capped exponential backoff with full jitter), and no path calls the vendor for that
+ * connection before it has passed (docs/data-model.md, "Failure classes").
  */
 import {
   InvalidClientError,
   InvalidGrantError,
+  MalformedResponseError,
   RateLimitedError,
   TokenvendError,
+  VendorError,
   VendorUnavailableError,
 } from '../errors.js';
 import { requestToken } from '../oauth/engine.js';
 import type { FetchLike } from '../oauth/http.js';
-import type { SecretSource } from '../ports.js';
+import type {
+  ConnectionEvent,
+  ConnectionEventSink,
+  RefreshFailureClass,
+  SecretSource,
+  Telemetry,
+} from '../ports.js';
 import type { ResolvedProvider } from '../provider/resolve.js';
 import { isRefreshDue } from '../refresh-policy.js';
 import type { TokenSet } from '../token-set.js';
@@ -27,7 +40,7 @@ import {
   VersionConflictError,
 } from './errors.js';
 import { canRefresh, connectionExpiresAt, mergeRefreshed, plannedRefreshAt } from './schedule.js';
-import type { Connection, ConnectionFailure, ConnectionKey, ConnectionStore } from './store.js';
+import type { Connection, ConnectionFailure, ConnectionStore } from './store.js';
 
 export interface LifecycleOptions {
   /** Timeout of one vendor token request. */
@@ -41,7 +54,10 @@ export interface LifecycleOptions {
   leaseMs: number;
   /** Total time a caller waits for another caller's refresh before answering 503. */
   maxWaitMs: number;
-  /** A vended access token has at least this many seconds left; anything shorter counts as expired. */
+  /**
+   * A vended access token has at least this many seconds left, scaled down to a quarter of the token's
+   * lifetime (at least 1 s) so that a token living seconds is not already "expired" when issued.
+   */
   minValiditySeconds: number;
   /** Grace added to the item's TTL after its longest-lived credential lapses. */
   ttlGraceSeconds: number;
@@ -53,6 +69,15 @@ export interface LifecycleOptions {
   touchIntervalSeconds: number;
   /** How long a `needs_reauth` connection is kept so callers learn why before it reads as not connected. */
   needsReauthRetentionSeconds: number;
+  /** First step of the backoff after a transient vendor failure (doubles per consecutive failure). */
+  backoffBaseSeconds: number;
+  /** Longest backoff after transient vendor failures, and the longest Retry-After honoured. */
+  backoffCapSeconds: number;
+  /**
+   * The scheduled refresh takes a connection this early (the planner's interval): a planner that runs every
+   * minute refreshes what falls due before its next run, so a hot connection never waits for a vend.
+   */
+  scheduleLeadSeconds: number;
 }
 
 const DEFAULT_VENDOR_TIMEOUT_MS = 5_000;
@@ -72,20 +97,31 @@ export function defaultLifecycleOptions(overrides: Partial<LifecycleOptions> = {
     keepaliveMarginSeconds: 86_400,
     touchIntervalSeconds: 300,
     needsReauthRetentionSeconds: 30 * 86_400,
+    backoffBaseSeconds: 5,
+    backoffCapSeconds: 900,
+    scheduleLeadSeconds: 60,
     ...overrides,
   };
 }
 
+/** An integration resolved once per request (the provider bound to its variables) and passed on. */
+export interface IntegrationRef {
+  readonly id: string;
+  readonly provider: ResolvedProvider;
+}
+
 export interface LifecycleDeps {
   store: ConnectionStore;
-  /** The provider bound to an integration's variables; throws a ConfigError for an unknown integration. */
-  resolveIntegration: (integration: string) => ResolvedProvider | Promise<ResolvedProvider>;
   secrets: SecretSource;
   fetch: FetchLike;
+  /** Connection events (connected, refresh_failed, needs_reauth); none when absent. */
+  events?: ConnectionEventSink;
+  /** Refresh metrics; none when absent. */
+  telemetry?: Telemetry;
   /** Epoch milliseconds; injected so tests control time. */
   nowMs?: () => number;
   sleep?: (ms: number) => Promise<void>;
-  /** In [0, 1); jitter of the wait backoff. */
+  /** In [0, 1); jitter of the wait backoff and the failure backoff. */
   random?: () => number;
   /** Lease owner ids; unique per call. */
   newOwner?: () => string;
@@ -104,11 +140,28 @@ export interface FreshToken {
 }
 
 export interface GetFreshTokenOptions {
-  /** Record the vend (`lastVendedAt`, keeps the connection hot). False for the scheduled refresh. */
+  /** Record the vend (`lastVendedAt`, keeps the connection hot). */
   vend?: boolean;
-  /** Refresh even when not yet due (the scheduled keepalive of an idle connection). */
+  /** Refresh even when not yet due. */
   force?: boolean;
 }
+
+/**
+ * What the scheduled refresh did with one due connection. Everything but `refreshed` and `failed` is a no-op
+ * (a duplicate delivery, a connection refreshed or replaced since it was planned, one backing off).
+ */
+export type ScheduledRefreshOutcome =
+  | { outcome: 'refreshed'; lagSeconds: number }
+  | { outcome: 'failed'; failure: RefreshFailureClass }
+  | { outcome: 'needs_reauth' }
+  | { outcome: 'gone' | 'superseded' | 'not_due' | 'backing_off' | 'contended' };
+
+/** The result of one refresh attempt under a lease. Failures are already recorded on the connection. */
+type Attempt =
+  | { kind: 'refreshed'; connection: Connection }
+  | { kind: 'superseded'; current: Connection | undefined }
+  | { kind: 'failed'; error: unknown; failure: RefreshFailureClass; notBefore: number }
+  | { kind: 'reauth'; error: NeedsReauthError };
 
 const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -135,23 +188,24 @@ export class TokenLifecycle {
 
   /**
    * A fresh access token for `subject` on `integration`: the stored one while it is not due, otherwise a
-   * single-flight refresh (this caller refreshes, or waits for the caller that does).
-   * Throws {@link NotConnectedError}, {@link NeedsReauthError} or {@link RefreshUnavailableError}.
+   * single-flight refresh (this caller refreshes, or waits for the caller that does). While the connection
+   * backs off after a vendor failure, the stored token is handed out while it lasts and the vendor is not
+   * called. Throws {@link NotConnectedError}, {@link NeedsReauthError} or {@link RefreshUnavailableError}.
    */
   async getFreshToken(
-    integration: string,
+    integration: IntegrationRef,
     subject: string,
     options: GetFreshTokenOptions = {},
   ): Promise<FreshToken> {
-    const key = { integration, subject };
-    const provider = await this.#deps.resolveIntegration(integration);
+    const key = { integration: integration.id, subject };
+    const { provider } = integration;
     const policy = provider.template.refresh;
     const startedMs = this.#nowMs();
     let waits = 0;
     let consistent = false;
     for (;;) {
       const connection = await this.#deps.store.get(key, { consistent });
-      if (!connection) throw new NotConnectedError(integration);
+      if (!connection) throw new NotConnectedError(integration.id);
       assertUsable(connection);
       const now = this.#now();
       const peer = waits > 0;
@@ -161,29 +215,78 @@ export class TokenLifecycle {
       if (!canRefresh(provider, connection.grant, connection.hasRefreshToken)) {
         if (valid) return this.#vend(provider, connection, 'stored', options);
         await this.#markUnusable(connection, 'expired', undefined);
-        throw new NeedsReauthError(integration, 'expired');
+        throw new NeedsReauthError(integration.id, 'expired');
+      }
+      if (connection.notBefore !== undefined && connection.notBefore > now) {
+        // Backing off after a vendor failure: nobody calls the vendor before the not-before time.
+        if (isUnexpired(connection.tokens, now)) return this.#vend(provider, connection, 'stored', options);
+        throw backingOff(integration.id, connection.notBefore - now);
       }
       if (connection.lease && connection.lease.expiresAtMs > this.#nowMs()) {
         // Someone else is refreshing: the current token is as good as theirs while it lasts.
         if (valid) return this.#vend(provider, connection, 'stored', options);
-        await this.#wait(startedMs, waits++, integration);
+        if (waits === 0) this.#metric('LeaseContended', 1, integration.id);
+        await this.#wait(startedMs, waits++, integration.id);
         consistent = true;
         continue;
       }
-      const owner = this.#newOwner();
-      const nowMs = this.#nowMs();
-      const leased = await this.#deps.store.acquireLease(key, {
-        version: connection.version,
-        owner,
-        expiresAtMs: nowMs + this.options.leaseMs,
-        nowMs,
-      });
+      const leased = await this.#acquire(connection);
       if (!leased) {
         // Lost the race for the lease (or the version moved): read the winner's state.
         consistent = true;
         continue;
       }
-      return this.#refreshUnderLease(provider, leased, owner, options);
+      const attempt = await this.#refreshUnderLease(provider, leased.connection, leased.owner, options);
+      return this.#settle(provider, leased.connection, attempt, options);
+    }
+  }
+
+  /**
+   * The scheduled refresh of one connection the planner found due (`version` as the planner saw it). A
+   * duplicate delivery, a connection refreshed or replaced since, one that is backing off or whose lease is
+   * held, is a no-op; the lease makes a worker and a vend never refresh the same connection twice.
+   */
+  async refreshScheduled(
+    integration: IntegrationRef,
+    planned: { subject: string; version: number },
+  ): Promise<ScheduledRefreshOutcome> {
+    const { provider } = integration;
+    const connection = await this.#deps.store.get(
+      { integration: integration.id, subject: planned.subject },
+      { consistent: true },
+    );
+    if (!connection) return { outcome: 'gone' };
+    if (connection.status === 'needs_reauth' || connection.status === 'revoked') return { outcome: 'gone' };
+    if (connection.version !== planned.version) return { outcome: 'superseded' };
+    const now = this.#now();
+    const dueAt = connection.refreshDueAt;
+    if (dueAt === undefined || dueAt > now + this.options.scheduleLeadSeconds) return { outcome: 'not_due' };
+    if (!canRefresh(provider, connection.grant, connection.hasRefreshToken)) return { outcome: 'not_due' };
+    if (connection.notBefore !== undefined && connection.notBefore > now) return { outcome: 'backing_off' };
+    if (connection.lease && connection.lease.expiresAtMs > this.#nowMs()) {
+      this.#metric('LeaseContended', 1, integration.id);
+      return { outcome: 'contended' };
+    }
+    const leased = await this.#acquire(connection);
+    if (!leased) {
+      this.#metric('LeaseContended', 1, integration.id);
+      return { outcome: 'contended' };
+    }
+    const attempt = await this.#refreshUnderLease(provider, leased.connection, leased.owner, {
+      vend: false,
+    });
+    switch (attempt.kind) {
+      case 'refreshed': {
+        const lagSeconds = Math.max(0, this.#now() - dueAt);
+        this.#metric('RefreshLagSeconds', lagSeconds, integration.id);
+        return { outcome: 'refreshed', lagSeconds };
+      }
+      case 'superseded':
+        return { outcome: 'superseded' };
+      case 'reauth':
+        return { outcome: 'needs_reauth' };
+      case 'failed':
+        return { outcome: 'failed', failure: attempt.failure };
     }
   }
 
@@ -191,13 +294,15 @@ export class TokenLifecycle {
    * Stores the credentials of a new consent (connect flow, SAML bearer, client credentials), replacing
    * any previous connection of the subject. TTL and refresh schedule follow from the provider's policy.
    */
-  async storeNewConnection(input: ConnectionKey & { grant: string; tokens: TokenSet }): Promise<Connection> {
-    const provider = await this.#deps.resolveIntegration(input.integration);
-    const policy = provider.template.refresh;
+  async storeNewConnection(
+    integration: IntegrationRef,
+    input: { subject: string; grant: string; tokens: TokenSet },
+  ): Promise<Connection> {
+    const policy = integration.provider.template.refresh;
     const now = this.#now();
-    const refreshable = canRefresh(provider, input.grant, Boolean(input.tokens.refreshToken));
-    return this.#deps.store.put({
-      integration: input.integration,
+    const refreshable = canRefresh(integration.provider, input.grant, Boolean(input.tokens.refreshToken));
+    const stored = await this.#deps.store.put({
+      integration: integration.id,
       subject: input.subject,
       grant: input.grant,
       tokens: input.tokens,
@@ -207,10 +312,31 @@ export class TokenLifecycle {
       expiresAt: connectionExpiresAt(policy, input.tokens, refreshable, this.options.ttlGraceSeconds),
       refreshDueAt: plannedRefreshAt(policy, input.tokens, refreshable, now, this.options),
     });
+    await this.#publish(stored, 'connection.connected', input.grant);
+    return stored;
   }
 
-  #isValid(tokens: Pick<TokenSet, 'expiresAt'>, now: number): boolean {
-    return tokens.expiresAt === undefined || tokens.expiresAt - now >= this.options.minValiditySeconds;
+  /**
+   * Whether `tokens` may be handed out: unexpired with a margin scaled to their lifetime (a token that lives
+   * 2 s is valid for its first second, one that lives an hour until 15 s before expiry).
+   */
+  #isValid(tokens: Pick<TokenSet, 'expiresAt' | 'issuedAt'>, now: number): boolean {
+    if (tokens.expiresAt === undefined) return true;
+    const lifetime = Math.max(0, tokens.expiresAt - tokens.issuedAt);
+    const margin = Math.max(1, Math.min(this.options.minValiditySeconds, Math.floor(lifetime / 4)));
+    return tokens.expiresAt - now >= margin;
+  }
+
+  async #acquire(connection: Connection): Promise<{ connection: Connection; owner: string } | undefined> {
+    const owner = this.#newOwner();
+    const nowMs = this.#nowMs();
+    const leased = await this.#deps.store.acquireLease(connection, {
+      version: connection.version,
+      owner,
+      expiresAtMs: nowMs + this.options.leaseMs,
+      nowMs,
+    });
+    return leased && { connection: leased, owner };
   }
 
   async #wait(startedMs: number, attempt: number, integration: string): Promise<void> {
@@ -237,17 +363,22 @@ export class TokenLifecycle {
       now - connection.lastVendedAt >= this.options.touchIntervalSeconds;
     if (options.vend !== false && stale) {
       const refreshable = canRefresh(provider, connection.grant, connection.hasRefreshToken);
+      const planned = plannedRefreshAt(
+        provider.template.refresh,
+        connection.tokens,
+        refreshable,
+        now,
+        this.options,
+      );
       try {
         await this.#deps.store.touch(connection, {
           version: connection.version,
           lastVendedAt: now,
-          refreshDueAt: plannedRefreshAt(
-            provider.template.refresh,
-            connection.tokens,
-            refreshable,
-            now,
-            this.options,
-          ),
+          // A connection backing off keeps its retry time; the planner must not take it earlier.
+          refreshDueAt:
+            planned !== undefined && connection.notBefore !== undefined && connection.notBefore > now
+              ? Math.max(planned, connection.notBefore)
+              : planned,
         });
       } catch {
         // Best effort: a missed touch only delays keeping the connection hot until the next vend.
@@ -264,6 +395,39 @@ export class TokenLifecycle {
     };
   }
 
+  /** What a vend answers after its own refresh attempt. */
+  async #settle(
+    provider: ResolvedProvider,
+    leased: Connection,
+    attempt: Attempt,
+    options: GetFreshTokenOptions,
+  ): Promise<FreshToken> {
+    const { integration } = leased;
+    switch (attempt.kind) {
+      case 'refreshed':
+        return this.#vend(provider, attempt.connection, 'refreshed', { vend: false });
+      case 'superseded':
+        return this.#afterLostLease(provider, integration, attempt.current, options);
+      case 'reauth':
+        throw attempt.error;
+      case 'failed': {
+        const now = this.#now();
+        if (this.#isValid(leased.tokens, now)) {
+          return this.#vend(provider, leased, 'stored', { vend: false });
+        }
+        const { error } = attempt;
+        if (
+          error instanceof TokenvendError &&
+          error.status < 500 &&
+          !(error instanceof RefreshUnavailableError)
+        ) {
+          throw error;
+        }
+        throw backingOff(integration, attempt.notBefore - now, error);
+      }
+    }
+  }
+
   /** Milliseconds the lease has left; a vendor request is only sent when a full request + write fits. */
   #leaseLeftMs(leaseExpiresAtMs: number): number {
     return leaseExpiresAtMs - this.#nowMs();
@@ -274,14 +438,14 @@ export class TokenLifecycle {
     leased: Connection,
     owner: string,
     options: GetFreshTokenOptions,
-  ): Promise<FreshToken> {
+  ): Promise<Attempt> {
     const { integration } = leased;
     const store = this.#deps.store;
     const leaseExpiresAtMs = leased.lease?.expiresAtMs ?? this.#nowMs() + this.options.leaseMs;
     const refreshToken = leased.tokens.refreshToken;
     if (!refreshToken) {
       await store.releaseLease(leased, { owner });
-      throw new NeedsReauthError(integration, 'expired');
+      return { kind: 'reauth', error: new NeedsReauthError(integration, 'expired') };
     }
     const needed = this.options.vendorTimeoutMs + this.options.writeRetryBudgetMs;
     let fresh: TokenSet | undefined;
@@ -316,7 +480,7 @@ export class TokenLifecycle {
             unknownRetried = true;
             const current = await store.get(leased, { consistent: true });
             if (!current || current.version !== leased.version || current.lease?.owner !== owner) {
-              return this.#afterLostLease(provider, leased.integration, current, options);
+              return { kind: 'superseded', current };
             }
             continue;
           }
@@ -326,10 +490,9 @@ export class TokenLifecycle {
     } catch (e) {
       error = e;
     }
-    if (fresh === undefined) return this.#failRefresh(provider, leased, owner, error);
+    if (fresh === undefined) return this.#failRefresh(leased, owner, error);
     const merged = mergeRefreshed(leased.tokens, fresh);
-    const committed = await this.#commit(provider, leased, owner, merged, options);
-    return committed;
+    return this.#commit(provider, leased, owner, merged, options);
   }
 
   /** Stores the refreshed credentials; retried until stored, since the old refresh token is spent. */
@@ -339,7 +502,7 @@ export class TokenLifecycle {
     owner: string,
     tokens: TokenSet,
     options: GetFreshTokenOptions,
-  ): Promise<FreshToken> {
+  ): Promise<Attempt> {
     const policy = provider.template.refresh;
     const refreshable = canRefresh(provider, leased.grant, Boolean(tokens.refreshToken));
     const now = this.#now();
@@ -358,7 +521,8 @@ export class TokenLifecycle {
     for (let attempt = 0; ; attempt++) {
       try {
         const committed = await this.#deps.store.commitRefresh(leased, { ...update, force });
-        return this.#vend(provider, { ...committed, lastVendedAt }, 'refreshed', { vend: false });
+        this.#metric('RefreshSucceeded', 1, leased.integration);
+        return { kind: 'refreshed', connection: { ...committed, lastVendedAt } };
       } catch (e) {
         if (e instanceof VersionConflictError) {
           const current = await this.#deps.store.get(leased, { consistent: true });
@@ -368,15 +532,13 @@ export class TokenLifecycle {
             force = true;
             continue;
           }
-          return this.#afterLostLease(provider, leased.integration, current, options);
+          return { kind: 'superseded', current };
         }
         if (this.#nowMs() >= deadlineMs) {
+          this.#metric('RefreshFailed', 1, leased.integration, 'store');
           throw new RefreshUnavailableError(
             `could not store refreshed credentials of ${leased.integration}`,
-            {
-              retryAfterSeconds: 1,
-              cause: e,
-            },
+            { retryAfterSeconds: 1, cause: e },
           );
         }
         await this.#sleep(Math.min(1_000, 20 * 2 ** attempt) * (0.5 + this.#random() / 2));
@@ -399,39 +561,45 @@ export class TokenLifecycle {
     });
   }
 
-  async #failRefresh(
-    provider: ResolvedProvider,
-    leased: Connection,
-    owner: string,
-    error: unknown,
-  ): Promise<FreshToken> {
+  /**
+   * Records a failed refresh on the connection: `invalid_grant` marks it `needs_reauth`; every other failure
+   * releases the lease with a not-before time (the vendor's Retry-After, else the backoff), which also moves
+   * the planner's `refreshDueAt` there.
+   */
+  async #failRefresh(leased: Connection, owner: string, error: unknown): Promise<Attempt> {
     const { integration } = leased;
     const now = this.#now();
-    const failure = failureOf(error, now);
+    const failure = classify(error);
+    this.#metric('RefreshFailed', 1, integration, failure);
+    const stored: ConnectionFailure = { code: failure, message: FAILURE_WORDS[failure], at: now };
     if (error instanceof InvalidGrantError) {
-      await this.#markUnusable(leased, 'invalid_grant', failure);
-      throw new NeedsReauthError(integration, 'invalid_grant', error);
+      await this.#markUnusable(leased, 'invalid_grant', stored);
+      return { kind: 'reauth', error: new NeedsReauthError(integration, 'invalid_grant', error) };
     }
-    // Back the scheduled refresh off exponentially (30 s .. 1 h) so a dead vendor is not hammered.
-    const retryAfter =
-      error instanceof RateLimitedError && error.retryAfterSeconds !== undefined
-        ? error.retryAfterSeconds
-        : Math.min(3_600, 30 * 2 ** Math.min(leased.failureCount, 7));
-    await this.#deps.store.releaseLease(leased, { owner, failure, refreshDueAt: now + retryAfter });
-    if (this.#isValid(leased.tokens, now)) {
-      return this.#vend(provider, leased, 'stored', { vend: false });
-    }
-    if (
-      error instanceof TokenvendError &&
-      error.status < 500 &&
-      !(error instanceof RefreshUnavailableError)
-    ) {
-      throw error;
-    }
-    throw new RefreshUnavailableError(`could not refresh the token of ${integration}`, {
-      retryAfterSeconds: error instanceof RateLimitedError ? (error.retryAfterSeconds ?? 5) : 5,
-      cause: error,
+    const notBefore = now + this.#retryAfter(error, leased.failureCount);
+    await this.#deps.store.releaseLease(leased, {
+      owner,
+      failure: stored,
+      notBefore,
+      refreshDueAt: notBefore,
     });
+    await this.#publish(leased, 'connection.refresh_failed', failure);
+    return { kind: 'failed', error, failure, notBefore };
+  }
+
+  /**
+   * Seconds before anyone may call the vendor again: its Retry-After (429 or 503) up to the cap, else a
+   * capped exponential backoff with full jitter over the consecutive failures, never under 1 s.
+   */
+  #retryAfter(error: unknown, failureCount: number): number {
+    const cap = this.options.backoffCapSeconds;
+    const vendorSaid =
+      error instanceof RateLimitedError || error instanceof VendorUnavailableError
+        ? error.retryAfterSeconds
+        : undefined;
+    if (vendorSaid !== undefined) return Math.max(1, Math.min(cap, vendorSaid));
+    const ceiling = Math.min(cap, this.options.backoffBaseSeconds * 2 ** Math.min(failureCount, 20));
+    return Math.max(1, Math.ceil(this.#random() * ceiling));
   }
 
   async #markUnusable(
@@ -450,7 +618,35 @@ export class TokenLifecycle {
     } catch (e) {
       // A newer version (a new consent) is stored: it is not ours to mark.
       if (!(e instanceof VersionConflictError)) throw e;
+      return;
     }
+    await this.#publish(connection, 'connection.needs_reauth', reason);
+  }
+
+  async #publish(
+    connection: { integration: string; subject: string },
+    type: ConnectionEvent['type'],
+    reason: string,
+  ): Promise<void> {
+    await this.#deps.events?.publish({
+      type,
+      integration: connection.integration,
+      subject: connection.subject,
+      reason,
+      time: this.#now(),
+    });
+  }
+
+  #metric(
+    name: Parameters<Telemetry['metric']>[0],
+    value: number,
+    integration: string,
+    failure?: RefreshFailureClass,
+  ): void {
+    this.#deps.telemetry?.metric(name, value, {
+      integration,
+      ...(failure === undefined ? {} : { class: failure }),
+    });
   }
 }
 
@@ -461,11 +657,38 @@ function assertUsable(connection: Connection): void {
   if (connection.status === 'revoked') throw new NotConnectedError(connection.integration);
 }
 
-/** A failure as stored on the connection: code and message only (core errors never carry tokens). */
-function failureOf(error: unknown, at: number): ConnectionFailure {
-  if (error instanceof VendorUnavailableError && error.outcomeUnknown) {
-    return { code: 'outcome_unknown', message: error.message.slice(0, 300), at };
-  }
-  if (error instanceof TokenvendError) return { code: error.error, message: error.message.slice(0, 300), at };
-  return { code: 'server_error', message: 'unexpected error during refresh', at };
+/** Whether the access token has any time left at all (what a connection backing off may still hand out). */
+function isUnexpired(tokens: Pick<TokenSet, 'expiresAt'>, now: number): boolean {
+  return tokens.expiresAt === undefined || tokens.expiresAt > now;
 }
+
+function backingOff(integration: string, seconds: number, cause?: unknown): RefreshUnavailableError {
+  return new RefreshUnavailableError(`${integration} is not available right now; try again later`, {
+    retryAfterSeconds: Math.max(1, seconds),
+    cause,
+  });
+}
+
+/** The failure class of a refresh error: what is stored, counted and published (never the vendor's text). */
+function classify(error: unknown): RefreshFailureClass {
+  if (error instanceof InvalidGrantError) return 'invalid_grant';
+  if (error instanceof InvalidClientError) return 'invalid_client';
+  if (error instanceof RateLimitedError) return 'rate_limited';
+  if (error instanceof VendorUnavailableError) return error.outcomeUnknown ? 'outcome_unknown' : 'unavailable';
+  if (error instanceof MalformedResponseError) return 'malformed_response';
+  if (error instanceof VendorError) return 'rejected';
+  // Not the vendor's answer (a secret that could not be read, ...): transient on our side.
+  return 'unavailable';
+}
+
+/** Our own words for each failure class: the vendor's error_description is never stored. */
+const FAILURE_WORDS: Record<RefreshFailureClass, string> = {
+  invalid_grant: 'the vendor rejected the refresh token',
+  invalid_client: 'the vendor rejected the client credentials, also after re-reading the secret',
+  rate_limited: 'the vendor is rate limiting token requests',
+  unavailable: 'the vendor token endpoint was unavailable',
+  outcome_unknown: 'the vendor did not answer in time; the outcome is unknown',
+  malformed_response: 'the vendor answered with a token response that could not be read',
+  rejected: 'the vendor rejected the refresh request',
+  store: 'the refreshed credentials could not be stored',
+};

@@ -18,10 +18,11 @@ export interface ConnectionKey {
  */
 export type ConnectionStatus = 'connected' | 'refreshing' | 'needs_reauth' | 'revoked';
 
-/** The last failure of a refresh: codes and vendor error texts only, never a token. */
+/** The last failure of a refresh: its class and our own words, never a token or a vendor's free text. */
 export interface ConnectionFailure {
-  /** OAuth-style code (`invalid_grant`, `temporarily_unavailable`, `outcome_unknown`, ...). */
+  /** The failure class (`invalid_grant`, `rate_limited`, `outcome_unknown`, ...). */
   code: string;
+  /** Fixed wording for the class. */
   message: string;
   at: number;
 }
@@ -60,6 +61,11 @@ export interface Connection extends ConnectionKey {
   expiresAt?: number | undefined;
   /** Consecutive failed refreshes; reset by a successful one. */
   failureCount: number;
+  /**
+   * After a failed refresh: nobody calls the vendor for this connection before this time (epoch seconds), the
+   * vendor's Retry-After or the backoff. Cleared by a successful refresh or a new consent.
+   */
+  notBefore?: number | undefined;
   lastError?: ConnectionFailure | undefined;
   lease?: Lease | undefined;
 }
@@ -125,14 +131,16 @@ export interface ConnectionStore {
   ): Promise<Connection>;
 
   /**
-   * Gives the lease back without new credentials, recording `failure` (failure count + 1) when given and
-   * moving `refreshDueAt` (retry backoff for the planner). A lease owned by someone else is left alone.
+   * Gives the lease back without new credentials, recording `failure` (failure count + 1) and `notBefore`
+   * when given and moving `refreshDueAt` (retry backoff for the planner). A lease owned by someone else is
+   * left alone.
    */
   releaseLease(
     key: ConnectionKey,
     release: {
       owner: string;
       failure?: ConnectionFailure | undefined;
+      notBefore?: number | undefined;
       refreshDueAt?: number | undefined;
     },
   ): Promise<void>;

@@ -77,12 +77,14 @@ export function tokenErrorFor(provider: ResolvedProvider, response: HttpResponse
     });
   }
   if (response.status >= 500) {
+    const retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'), nowMs);
     return new VendorUnavailableError(`${id} token endpoint failed (${said})`, {
       ...base,
       error: 'temporarily_unavailable',
       status: 502,
       // 503 means "not processed"; any other 5xx may have done the work (and rotated a refresh token).
       outcomeUnknown: response.status !== 503,
+      ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
     });
   }
   if (fields.vendorError === 'invalid_grant') {

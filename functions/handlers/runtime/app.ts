@@ -1,12 +1,22 @@
 /** What every HTTP handler gets: the flows' dependencies plus the HTTP-side pieces, built once per container. */
 import type { CallerVerifier } from '../../adapters/caller-auth/index.js';
 import type { FlowDeps } from '../../core/flows/deps.js';
+import type { RefreshQueue, Telemetry } from '../../core/ports.js';
 import type { ErrorLogger } from '../middleware/oauth-errors.js';
+
+/** Structured logging of a container: messages are our own words, details never hold a token. */
+export interface AppLogger extends ErrorLogger {
+  info(message: string, details: Record<string, unknown>): void;
+}
 
 export interface App {
   flows: FlowDeps;
   callers: CallerVerifier;
-  logger: ErrorLogger;
+  logger: AppLogger;
+  /** Where the refresh planner sends due connections (the planner's container only). */
+  refreshQueue?: RefreshQueue | undefined;
+  /** Refresh metrics; none when absent. */
+  telemetry?: Telemetry | undefined;
 }
 
 /** Lazily built, memoised app (one per Lambda container or local server). */

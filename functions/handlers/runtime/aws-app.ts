@@ -63,7 +63,10 @@ async function build() {
     callers: deployment.config.callers.length
       ? createCallerVerifier({ callers: deployment.config.callers })
       : noTrustedCallers,
-    logger: { error: (message, details) => logger.error(message, details) },
+    logger: {
+      error: (message, details) => logger.error(message, details),
+      info: (message, details) => logger.info(message, details),
+    },
   });
 }
 

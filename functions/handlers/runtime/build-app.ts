@@ -11,12 +11,16 @@ import {
 } from '../../adapters/dynamodb/index.js';
 import type { Deployment } from '../../core/config/deployment.js';
 import { DiscoveredProviders } from '../../core/config/discovered-providers.js';
-import { ConfigError } from '../../core/errors.js';
 import { TokenLifecycle } from '../../core/lifecycle/lifecycle.js';
 import type { FetchLike } from '../../core/oauth/http.js';
-import type { SecretSource, TokenCipher } from '../../core/ports.js';
-import type { ErrorLogger } from '../middleware/oauth-errors.js';
-import type { App } from './app.js';
+import type {
+  ConnectionEventSink,
+  RefreshQueue,
+  SecretSource,
+  Telemetry,
+  TokenCipher,
+} from '../../core/ports.js';
+import type { App, AppLogger } from './app.js';
 
 export interface AppParts {
   deployment: Deployment;
@@ -24,7 +28,15 @@ export interface AppParts {
   cipher: TokenCipher;
   secrets: SecretSource;
   callers: CallerVerifier;
-  logger: ErrorLogger;
+  logger: AppLogger;
+  /** The refresh planner's queue. */
+  refreshQueue?: RefreshQueue;
+  /** Connection events (EventBridge in AWS, the console locally); none when absent. */
+  events?: ConnectionEventSink;
+  /** Refresh metrics (Powertools EMF in AWS); none when absent. */
+  telemetry?: Telemetry;
+  /** The planner's interval: the scheduled refresh takes a connection this early. */
+  scheduleLeadSeconds?: number;
   fetch?: FetchLike;
   /** One vendor request; the lifecycle's lease covers a few of these. */
   vendorTimeoutMs?: number;
@@ -34,8 +46,11 @@ export interface AppParts {
 
 const DEFAULT_VENDOR_TIMEOUT_MS = 5_000;
 
+const noEvents: ConnectionEventSink = { publish: async () => undefined };
+
 export function buildApp(parts: AppParts): App {
   const { deployment } = parts;
+  const events = parts.events ?? noEvents;
   const vendorTimeoutMs = parts.vendorTimeoutMs ?? DEFAULT_VENDOR_TIMEOUT_MS;
   const fetch = parts.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const store = new DynamoConnectionStore({ ...parts.dynamo, cipher: parts.cipher });
@@ -45,17 +60,8 @@ export function buildApp(parts: AppParts): App {
     allowInsecureLoopback: parts.local ?? false,
   });
   const lifecycle = new TokenLifecycle(
-    {
-      store,
-      resolveIntegration: (id) => {
-        const integration = deployment.integrations.get(id);
-        if (!integration) throw new ConfigError(`unknown integration ${id}`);
-        return providers.provider(integration);
-      },
-      secrets: parts.secrets,
-      fetch,
-    },
-    { vendorTimeoutMs },
+    { store, secrets: parts.secrets, fetch, events, telemetry: parts.telemetry },
+    { vendorTimeoutMs, scheduleLeadSeconds: parts.scheduleLeadSeconds ?? 60 },
   );
   return {
     flows: {
@@ -66,11 +72,14 @@ export function buildApp(parts: AppParts): App {
       states: new DynamoConnectStateStore(parts.dynamo),
       replay: new DynamoAssertionReplayGuard(parts.dynamo),
       secrets: parts.secrets,
+      events,
       fetch,
       now: () => Math.floor(Date.now() / 1000),
       vendorTimeoutMs,
     },
     callers: parts.callers,
     logger: parts.logger,
+    refreshQueue: parts.refreshQueue,
+    telemetry: parts.telemetry,
   };
 }

@@ -58,7 +58,7 @@ function fleet(count: number, deps: Omit<Parameters<typeof lambdas>[2], 'provide
 
 async function connect(lambda: Lambda, subject: string) {
   const tokens = await consent(world, provider, subject);
-  await lambda.lifecycle.storeNewConnection({ integration, subject, grant: 'authorization_code', tokens });
+  await lambda.lifecycle.storeNewConnection({ id: integration, provider }, { subject, grant: 'authorization_code', tokens });
   return tokens;
 }
 
@@ -81,9 +81,7 @@ describe('crash recovery', () => {
     const started = Date.now();
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        (lambdasUnderTest[i % lambdasUnderTest.length] as Lambda).lifecycle.getFreshToken(
-          integration,
-          subject,
+        (lambdasUnderTest[i % lambdasUnderTest.length] as Lambda).lifecycle.getFreshToken({ id: integration, provider }, subject,
         ),
       ),
     );
@@ -93,7 +91,7 @@ describe('crash recovery', () => {
     expect(await vendorAccepts(world, results[0]?.accessToken as string)).toBe(true);
     // Next cycle works: the rotated refresh token was stored.
     world.clock.advance(125);
-    const next = await a.lifecycle.getFreshToken(integration, subject);
+    const next = await a.lifecycle.getFreshToken({ id: integration, provider }, subject);
     expect(next.source).toBe('refreshed');
     expect(new Set(sent).size).toBe(sent.length);
   }, 60_000);
@@ -131,7 +129,7 @@ describe('crash recovery', () => {
     await connect(a, subject);
     world.clock.advance(125);
     world.oidc.resetCounts();
-    const refreshed = await a.lifecycle.getFreshToken(integration, subject);
+    const refreshed = await a.lifecycle.getFreshToken({ id: integration, provider }, subject);
     expect(failures).toBe(1);
     expect(refreshed.source).toBe('refreshed');
     expect(world.oidc.tokenRequests('refresh_token')).toBe(1);
@@ -141,7 +139,7 @@ describe('crash recovery', () => {
     expect(stored?.tokens.refreshToken).not.toBe(sent[0]);
     // The stored rotated token works (the grant was not revoked by a reuse).
     world.clock.advance(125);
-    const next = await a.lifecycle.getFreshToken(integration, subject);
+    const next = await a.lifecycle.getFreshToken({ id: integration, provider }, subject);
     expect(next.source).toBe('refreshed');
     expect(await vendorAccepts(world, next.accessToken)).toBe(true);
     expect(new Set(sent).size).toBe(sent.length);
@@ -154,12 +152,12 @@ describe('crash recovery', () => {
     world.clock.advance(125);
     world.oidc.resetCounts();
     proxy.holdNextRequest();
-    const refreshed = await a.lifecycle.getFreshToken(integration, subject);
+    const refreshed = await a.lifecycle.getFreshToken({ id: integration, provider }, subject);
     expect(refreshed.source).toBe('refreshed');
     expect(world.oidc.tokenRequests('refresh_token')).toBe(1);
     expect(await vendorAccepts(world, refreshed.accessToken)).toBe(true);
     world.clock.advance(125);
-    expect((await a.lifecycle.getFreshToken(integration, subject)).source).toBe('refreshed');
+    expect((await a.lifecycle.getFreshToken({ id: integration, provider }, subject)).source).toBe('refreshed');
   }, 60_000);
 
   it('when the vendor acted but its answer was lost, ends in needs_reauth without erasing anything', async () => {
@@ -170,7 +168,7 @@ describe('crash recovery', () => {
     const before = await a.store.get({ integration, subject }, { secrets: 'all' });
     proxy.holdNextResponse();
     // oidc-provider has no reuse grace: the one retry meets reuse detection (RingCentral's grace makes it succeed).
-    const failure = await a.lifecycle.getFreshToken(integration, subject).catch((e: unknown) => e);
+    const failure = await a.lifecycle.getFreshToken({ id: integration, provider }, subject).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(NeedsReauthError);
     expect((failure as NeedsReauthError).reason).toBe('invalid_grant');
     expect((failure as NeedsReauthError).cause).toBeInstanceOf(InvalidGrantError);
@@ -183,10 +181,10 @@ describe('crash recovery', () => {
       refreshDueAt: undefined,
       tokens: { refreshToken: before?.tokens.refreshToken },
     });
-    await expect(a.lifecycle.getFreshToken(integration, subject)).rejects.toBeInstanceOf(NeedsReauthError);
+    await expect(a.lifecycle.getFreshToken({ id: integration, provider }, subject)).rejects.toBeInstanceOf(NeedsReauthError);
     // A new consent recovers the connection.
     await connect(a, subject);
-    const fresh = await a.lifecycle.getFreshToken(integration, subject);
+    const fresh = await a.lifecycle.getFreshToken({ id: integration, provider }, subject);
     expect(await vendorAccepts(world, fresh.accessToken)).toBe(true);
   }, 60_000);
 
@@ -197,7 +195,7 @@ describe('crash recovery', () => {
     await connect(a, subject);
     world.clock.advance(125);
     world.oidc.resetCounts();
-    const refreshed = await a.lifecycle.getFreshToken(integration, subject);
+    const refreshed = await a.lifecycle.getFreshToken({ id: integration, provider }, subject);
     expect(refreshed.source).toBe('refreshed');
     expect(secrets.reloads).toBe(1);
     expect(world.oidc.tokenRequests('refresh_token')).toBe(2);

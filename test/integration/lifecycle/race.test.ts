@@ -36,7 +36,7 @@ afterAll(async () => {
 async function burst(subject: string, n = 50) {
   return Promise.all(
     Array.from({ length: n }, (_, i) =>
-      (fleet[i % fleet.length] as Lambda).lifecycle.getFreshToken(integration, subject),
+      (fleet[i % fleet.length] as Lambda).lifecycle.getFreshToken({ id: integration, provider }, subject),
     ),
   );
 }
@@ -45,13 +45,11 @@ describe('getFreshToken single-flight', () => {
   it('makes exactly one vendor refresh per cycle for 50 concurrent callers, over 10 cycles', async () => {
     const subject = 'agent-race';
     const first = (fleet[0] as Lambda).lifecycle;
-    await first.storeNewConnection({
-      integration,
-      subject,
+    await first.storeNewConnection({ id: integration, provider }, { subject,
       grant: 'authorization_code',
       tokens: await consent(world, provider, subject),
     });
-    let previous = (await first.getFreshToken(integration, subject)).accessToken;
+    let previous = (await first.getFreshToken({ id: integration, provider }, subject)).accessToken;
     world.oidc.resetCounts();
     sent.length = 0;
 
@@ -79,7 +77,7 @@ describe('getFreshToken single-flight', () => {
     const subject = 'agent-due';
     const first = (fleet[0] as Lambda).lifecycle;
     const tokens = await consent(world, provider, subject);
-    await first.storeNewConnection({ integration, subject, grant: 'authorization_code', tokens });
+    await first.storeNewConnection({ id: integration, provider }, { subject, grant: 'authorization_code', tokens });
     world.oidc.resetCounts();
     world.clock.advance(95); // due (30 s margin) but 25 s left
     const results = await burst(subject);
@@ -90,7 +88,7 @@ describe('getFreshToken single-flight', () => {
       expect([tokens.accessToken, refreshed[0]?.accessToken]).toContain(r.accessToken);
     }
     // The next caller gets the refreshed one without another vendor call.
-    const next = await (fleet[3] as Lambda).lifecycle.getFreshToken(integration, subject);
+    const next = await (fleet[3] as Lambda).lifecycle.getFreshToken({ id: integration, provider }, subject);
     expect(next).toMatchObject({ accessToken: refreshed[0]?.accessToken, source: 'stored' });
     expect(world.oidc.tokenRequests('refresh_token')).toBe(1);
   }, 60_000);

@@ -128,7 +128,6 @@ export function lambdas(
     const lifecycle = new TokenLifecycle(
       {
         store,
-        resolveIntegration: () => deps.provider,
         secrets: deps.secrets ?? new RotatingSecrets([CLIENT]),
         fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
         nowMs: world.clock.nowMs,

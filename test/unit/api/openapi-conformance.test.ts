@@ -157,7 +157,7 @@ beforeAll(async () => {
       { callers: deployment.config.callers },
       { allowInsecureLoopbackJwks: true, jwksPenaltySeconds: 1 },
     ),
-    logger: { error: () => undefined },
+    logger: { error: () => undefined, info: () => undefined },
     vendorTimeoutMs: 2_000,
   });
 });

@@ -1,10 +1,12 @@
 /**
- * One Lambda of the API: bundled with esbuild (ESM, Node 24, arm64), with the deployment config and the
- * provider templates copied beside the code, and exactly the permissions its spec names.
+ * One tokenvend Lambda (an API handler or a refresh function): bundled with esbuild (ESM, Node 24, arm64), with
+ * the deployment config and the provider templates copied beside the code, and exactly the permissions its
+ * spec names.
  */
 import * as path from 'node:path';
 import { ArnFormat, type CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -14,12 +16,36 @@ import {
   BUNDLED_CONFIG_FILE,
   BUNDLED_PROVIDERS_DIR,
   ENV,
-  type FunctionSpec,
+  type KeyAccess,
+  type TableAccess,
 } from '../functions/handlers/routes.js';
 import type { TokenKey } from './token-key.js';
 
+/** Exactly these DynamoDB actions, on the table itself or on one of its indexes (never `index/*`). */
+export interface TableActions {
+  readonly actions: readonly string[];
+  /** Index name: the actions apply to `<table ARN>/index/<index>` only, not to the table. */
+  readonly index?: string;
+}
+
+/**
+ * What one Lambda is and may touch. Every `FunctionSpec` of the HTTP contract (routes.ts) is one (its routes
+ * are the stack's business); the refresh pipeline declares its functions with narrower {@link TableActions}.
+ */
+export interface LambdaSpec {
+  /** File under functions/handlers/ (without `.ts`), exporting `handler`. */
+  readonly entry: string;
+  readonly timeoutSeconds: number;
+  readonly table: TableAccess | TableActions;
+  readonly key: KeyAccess;
+  /** Reads client secrets under the environment's Secrets Manager prefix. */
+  readonly secrets: boolean;
+  /** Publishes connection events: gets the bus name and events:PutEvents on that bus only. */
+  readonly events: boolean;
+}
+
 export interface TokenvendFunctionProps {
-  spec: FunctionSpec;
+  spec: LambdaSpec;
   envName: string;
   /** Absolute path of the deployment config JSON bundled with the function. */
   configFile: string;
@@ -27,7 +53,17 @@ export interface TokenvendFunctionProps {
   table: dynamodb.ITableV2;
   key: TokenKey;
   secretPrefix: string;
+  /** The bus connection events go to; required when `spec.events`. */
+  eventBus?: events.IEventBus;
+  /** More environment variables (the refresh queues of the planner). */
+  environment?: Record<string, string>;
 }
+
+/** Every function reports metrics under one namespace and one `service` dimension (Powertools). */
+export const POWERTOOLS_ENVIRONMENT = {
+  POWERTOOLS_SERVICE_NAME: 'tokenvend',
+  POWERTOOLS_METRICS_NAMESPACE: 'tokenvend',
+} as const;
 
 export class TokenvendFunction extends Construct {
   readonly fn: nodejs.NodejsFunction;
@@ -35,6 +71,8 @@ export class TokenvendFunction extends Construct {
   constructor(scope: Construct, id: string, props: TokenvendFunctionProps) {
     super(scope, id);
     const { spec, projectRoot } = props;
+    if (spec.events && !props.eventBus)
+      throw new Error(`${spec.entry}: publishes events but no eventBus was given`);
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -54,10 +92,14 @@ export class TokenvendFunction extends Construct {
       environment: {
         [ENV.environment]: props.envName,
         [ENV.tableName]: props.table.tableName,
+        // Names only: the shared App wiring (functions/handlers/runtime/aws-app.ts) reads them in every
+        // function; what a function may do with them is the spec's grants below.
         [ENV.keyArn]: props.key.key.keyArn,
         [ENV.secretPrefix]: props.secretPrefix,
         [ENV.configFile]: BUNDLED_CONFIG_FILE,
-        POWERTOOLS_SERVICE_NAME: 'tokenvend',
+        ...(props.eventBus && spec.events ? { [ENV.eventBus]: props.eventBus.eventBusName } : {}),
+        ...POWERTOOLS_ENVIRONMENT,
+        ...props.environment,
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {
@@ -78,15 +120,24 @@ export class TokenvendFunction extends Construct {
         },
       },
     });
-    if (spec.table === 'read') props.table.grantReadData(this.fn);
-    if (spec.table === 'readWrite') props.table.grantReadWriteData(this.fn);
-    if (spec.table !== 'none') {
+    if (typeof spec.table === 'object') {
+      const { actions, index } = spec.table;
+      this.fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: [...actions],
+          resources: [index ? `${props.table.tableArn}/index/${index}` : props.table.tableArn],
+        }),
+      );
+    } else if (spec.table !== 'none') {
+      if (spec.table === 'read') props.table.grantReadData(this.fn);
+      if (spec.table === 'readWrite') props.table.grantReadWriteData(this.fn);
       const tableId = Stack.of(this).getLogicalId(props.table.node.defaultChild as CfnElement);
       Validations.of(this.fn).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`,
         reason: 'The grant covers the table’s own indexes (the refresh-due GSI), nothing else.',
       });
     }
+    if (spec.events) props.eventBus?.grantPutEventsTo(this.fn);
     if (spec.key === 'decrypt') props.key.grantRead(this.fn);
     if (spec.key === 'encryptDecrypt') props.key.grantReadWrite(this.fn);
     if (spec.secrets) {

@@ -1,25 +1,31 @@
 /**
  * CDK assertions on the per-environment stack: the data model's table (keys, TTL, refresh-due index), the KMS
  * key, one Node 24 Lambda per handler with only the permissions its spec names, every route of the contract,
- * the IAM authorizer on the service route, and a clean cdk-nag AwsSolutions report.
+ * the IAM authorizer on the service route, the event bus, the scheduled refresh pipeline (schedule, queues,
+ * dead-letter queue, planner and worker with their exact permissions, alarms) and a clean cdk-nag AwsSolutions
+ * report.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, type CfnElement, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { REFRESH_DUE_INDEX, TABLE } from '../../functions/adapters/dynamodb/schema.js';
-import { FUNCTIONS } from '../../functions/handlers/routes.js';
+import type { DeploymentConfigInput } from '../../functions/core/config/schema.js';
+import { ENV, FUNCTIONS, REFRESH_FUNCTIONS } from '../../functions/handlers/routes.js';
 import { TokenvendStack } from '../../lib/tokenvend-stack.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-function synth(envName = 'test') {
+function synth(envName = 'test', configFile = path.join(projectRoot, 'config', 'dev.json')) {
   // Asset bundling (esbuild) is exercised by `cdk synth`; here it would only slow the assertions down.
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new TokenvendStack(app, `tokenvend-${envName}`, {
     envName,
-    configFile: path.join(projectRoot, 'config', 'dev.json'),
+    configFile,
     projectRoot,
     retainData: false,
   });
@@ -27,8 +33,81 @@ function synth(envName = 'test') {
   return { app, stack, template: Template.fromStack(stack) };
 }
 
+function nagErrors(app: App): string[] {
+  const assembly = app.synth();
+  return assembly.stacks.flatMap((s) =>
+    s.messages.filter((m) => m.level === 'error').map((m) => `${m.id}: ${String(m.entry.data)}`),
+  );
+}
+
+let tmpDir: string | undefined;
+function writeConfig(config: DeploymentConfigInput | Record<string, unknown>): string {
+  tmpDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'tokenvend-infra-'));
+  const file = path.join(tmpDir, `config-${fs.readdirSync(tmpDir).length}.json`);
+  fs.writeFileSync(file, JSON.stringify(config));
+  return file;
+}
+afterAll(() => {
+  if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
+});
+
+type Json = Record<string, unknown>;
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+
+function logicalId(stack: TokenvendStack, construct: { node: { defaultChild?: unknown } }): string {
+  return stack.getLogicalId(construct.node.defaultChild as CfnElement);
+}
+
+function functionResource(template: Template, stack: TokenvendStack, fn: lambda.IFunction): Json {
+  return template.toJSON().Resources[logicalId(stack, fn)].Properties as Json;
+}
+
+function envOf(template: Template, stack: TokenvendStack, fn: lambda.IFunction): Record<string, unknown> {
+  return (functionResource(template, stack, fn).Environment as { Variables: Record<string, unknown> })
+    .Variables;
+}
+
+/** The statements of the function role's inline (default) policy; none when the role has no policy. */
+function statementsOf(template: Template, stack: TokenvendStack, fn: lambda.IFunction): Statement[] {
+  const policy = fn.role?.node.tryFindChild('DefaultPolicy') as
+    | { node: { defaultChild?: unknown } }
+    | undefined;
+  if (!policy) return [];
+  const resource = template.toJSON().Resources[logicalId(stack, policy)];
+  return resource.Properties.PolicyDocument.Statement as Statement[];
+}
+
+function actionsOf(statements: Statement[]): string[] {
+  return [...new Set(statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])))].sort();
+}
+
+/** Every statement naming `action`. */
+function withAction(statements: Statement[], action: string): Statement[] {
+  return statements.filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).includes(action));
+}
+
+function getAtt(stack: TokenvendStack, construct: { node: { defaultChild?: unknown } }, attribute: string) {
+  return { 'Fn::GetAtt': [logicalId(stack, construct), attribute] };
+}
+
+function ref(stack: TokenvendStack, construct: { node: { defaultChild?: unknown } }) {
+  return { Ref: logicalId(stack, construct) };
+}
+
+/** Renders a CloudFormation `Fn::Join` of strings and `{Ref}`s, with each Ref as `ref:<logical id>`. */
+function renderJoin(value: unknown): string {
+  const join = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  return join[1]
+    .map((part) => (typeof part === 'string' ? part : `ref:${(part as { Ref: string }).Ref}`))
+    .join(join[0]);
+}
+
 describe('TokenvendStack', () => {
-  const { template, app } = synth();
+  const { template, app, stack } = synth();
 
   it('has one table with pk/sk, TTL and the sharded refresh-due index', () => {
     template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
@@ -51,14 +130,17 @@ describe('TokenvendStack', () => {
   });
 
   it('has a rotating KMS key for envelope encryption', () => {
-    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      Description: Match.stringLikeRegexp('tokens at rest'),
+    });
   });
 
-  it('runs every handler on Node 24', () => {
+  it('runs every handler and both refresh functions on Node 24', () => {
     const functions = template.findResources('AWS::Lambda::Function', {
       Properties: { Runtime: 'nodejs24.x', Handler: 'index.handler' },
     });
-    expect(Object.keys(functions)).toHaveLength(FUNCTIONS.length);
+    expect(Object.keys(functions)).toHaveLength(FUNCTIONS.length + 2);
   });
 
   it('routes every path of the contract, the service route behind IAM', () => {
@@ -75,23 +157,349 @@ describe('TokenvendStack', () => {
   });
 
   it('gives the health function no table, key or secret access', () => {
-    const policies = template.findResources('AWS::IAM::Policy');
-    const healthPolicy = Object.keys(policies).find((id) => id.startsWith('Health'));
-    expect(healthPolicy).toBeUndefined();
+    const health = stack.functions.get('health');
+    expect(health).toBeDefined();
+    expect(statementsOf(template, stack, health as lambda.IFunction)).toEqual([]);
   });
 
-  it('lets only secret-reading functions read this environment’s secrets', () => {
+  it('lets only secret-reading functions (and the refresh worker) read this environment’s secrets', () => {
     const policies = Object.values(template.findResources('AWS::IAM::Policy')).map((p) => JSON.stringify(p));
     const withSecrets = policies.filter((p) => p.includes('secretsmanager:GetSecretValue'));
-    expect(withSecrets).toHaveLength(FUNCTIONS.filter((f) => f.secrets).length);
+    expect(withSecrets).toHaveLength(FUNCTIONS.filter((f) => f.secrets).length + 1);
     for (const p of withSecrets) expect(p).toContain('secret:tokenvend/test/*');
   });
 
+  it('has the environment’s event bus; only publishing functions get its name and events:PutEvents on it', () => {
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: 'tokenvend-test' });
+    template.hasOutput('EventBusName', { Value: ref(stack, stack.eventBus) });
+    const busArn = getAtt(stack, stack.eventBus, 'Arn');
+    const all: [string, lambda.IFunction, boolean][] = [
+      ...FUNCTIONS.map((f): [string, lambda.IFunction, boolean] => [
+        f.entry,
+        stack.functions.get(f.entry) as lambda.IFunction,
+        f.events,
+      ]),
+      ['planner', stack.refresh.planner, false],
+      ['worker', stack.refresh.worker, true],
+    ];
+    for (const [entry, fn, publishes] of all) {
+      const statements = statementsOf(template, stack, fn);
+      const puts = withAction(statements, 'events:PutEvents');
+      const env = envOf(template, stack, fn);
+      if (publishes) {
+        expect({ entry, puts }).toEqual({
+          entry,
+          puts: [{ Effect: 'Allow', Action: 'events:PutEvents', Resource: busArn }],
+        });
+        expect({ entry, bus: env[ENV.eventBus] }).toEqual({ entry, bus: ref(stack, stack.eventBus) });
+      } else {
+        expect({ entry, puts }).toEqual({ entry, puts: [] });
+        expect({ entry, bus: env[ENV.eventBus] }).toEqual({ entry, bus: undefined });
+      }
+      expect(actionsOf(statements).filter((a) => a.startsWith('events:'))).toEqual(
+        publishes ? ['events:PutEvents'] : [],
+      );
+    }
+  });
+
+  it('names the Powertools service and metrics namespace on every function', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    expect(functions).toHaveLength(FUNCTIONS.length + 2);
+    for (const f of functions) {
+      expect(f.Properties.Environment.Variables).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: 'tokenvend',
+        POWERTOOLS_METRICS_NAMESPACE: 'tokenvend',
+      });
+    }
+  });
+
+  it('applies the refresh defaults when the config has no refresh section', () => {
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
+    const queue = stack.refresh.queues.get('genesys-eu');
+    expect(queue).toBeDefined();
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: 360,
+      RedrivePolicy: { maxReceiveCount: 5, deadLetterTargetArn: Match.anyValue() },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+    expect(functionResource(template, stack, stack.refresh.worker).Timeout).toBe(60);
+  });
+
   it('passes the cdk-nag AwsSolutions checks', () => {
-    const assembly = app.synth();
-    const errors = assembly.stacks.flatMap((s) =>
-      s.messages.filter((m) => m.level === 'error').map((m) => `${m.id}: ${String(m.entry.data)}`),
+    expect(nagErrors(app)).toEqual([]);
+  });
+});
+
+describe('TokenvendStack refresh pipeline', () => {
+  const config = {
+    integrations: {
+      'genesys-eu': {
+        provider: 'genesys-cloud',
+        vars: { region: 'mypurecloud.ie', orgName: 'acme' },
+      },
+      'ringcentral-us': {
+        provider: 'ringcentral',
+        refresh: { maxConcurrency: 7 },
+      },
+    },
+    refresh: { scheduleMinutes: 5, workerTimeoutSeconds: 90, maxReceiveCount: 3, maxConcurrency: 4 },
+  } satisfies DeploymentConfigInput;
+  const { template, app, stack } = synth('refresh', writeConfig(config));
+  const pipeline = stack.refresh;
+  const integrations = Object.keys(config.integrations);
+  const queue = (id: string) => {
+    const q = pipeline.queues.get(id);
+    if (!q) throw new Error(`no queue for ${id}`);
+    return q;
+  };
+  const tableArn = getAtt(stack, stack.node.findChild('Tokens').node.findChild('Table'), 'Arn');
+
+  it('runs the planner on an EventBridge schedule every scheduleMinutes, without retries', () => {
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: getAtt(stack, pipeline.planner, 'Arn') })],
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: ref(stack, pipeline.planner),
+      MaximumRetryAttempts: 0,
+    });
+    expect(functionResource(template, stack, pipeline.planner).Timeout).toBe(
+      REFRESH_FUNCTIONS.planner.timeoutSeconds,
     );
-    expect(errors).toEqual([]);
+  });
+
+  it('has one encrypted, TLS-only queue per integration with redrive to the dead-letter queue', () => {
+    template.resourceCountIs('AWS::SQS::Queue', integrations.length + 1);
+    expect([...pipeline.queues.keys()].sort()).toEqual([...integrations].sort());
+    for (const id of integrations) {
+      expect(template.toJSON().Resources[logicalId(stack, queue(id))].Properties).toEqual({
+        SqsManagedSseEnabled: true,
+        VisibilityTimeout: 6 * 90,
+        RedrivePolicy: {
+          deadLetterTargetArn: getAtt(stack, pipeline.deadLetterQueue, 'Arn'),
+          maxReceiveCount: 3,
+        },
+      });
+    }
+    expect(template.toJSON().Resources[logicalId(stack, pipeline.deadLetterQueue)].Properties).toEqual({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+    const sslOnly = template.findResources('AWS::SQS::QueuePolicy', {
+      Properties: {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      },
+    });
+    const covered = Object.values(sslOnly).flatMap((p) => p.Properties.Queues as unknown[]);
+    expect(covered).toEqual(
+      expect.arrayContaining([
+        ...integrations.map((id) => ref(stack, queue(id))),
+        ref(stack, pipeline.deadLetterQueue),
+      ]),
+    );
+  });
+
+  it('gives the planner the App’s variables and the queue URLs by integration, but no event bus', () => {
+    const env = envOf(template, stack, pipeline.planner);
+    expect(Object.keys(env).sort()).toEqual(
+      [
+        ENV.environment,
+        ENV.tableName,
+        ENV.keyArn,
+        ENV.secretPrefix,
+        ENV.configFile,
+        ENV.refreshQueues,
+        'POWERTOOLS_SERVICE_NAME',
+        'POWERTOOLS_METRICS_NAMESPACE',
+        'NODE_OPTIONS',
+      ].sort(),
+    );
+    expect(env[ENV.tableName]).toEqual(ref(stack, stack.node.findChild('Tokens').node.findChild('Table')));
+    expect(JSON.parse(renderJoin(env[ENV.refreshQueues]))).toEqual(
+      Object.fromEntries(integrations.map((id) => [id, `ref:${logicalId(stack, queue(id))}`])),
+    );
+  });
+
+  it('lets the planner only Query the refresh-due index and send to the refresh queues', () => {
+    const statements = statementsOf(template, stack, pipeline.planner);
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'dynamodb:Query',
+        Resource: { 'Fn::Join': ['', [tableArn, `/index/${REFRESH_DUE_INDEX.name}`]] },
+      },
+      {
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: integrations.map((id) => getAtt(stack, queue(id), 'Arn')),
+      },
+    ]);
+    const actions = actionsOf(statements);
+    expect(actions.filter((a) => a.startsWith('kms:') || a.startsWith('secretsmanager:'))).toEqual([]);
+    expect(actions).not.toContain('dynamodb:Scan');
+    expect(actions).not.toContain('dynamodb:PutItem');
+  });
+
+  it('consumes every refresh queue in batches of 10 with partial failures and a concurrency cap per integration', () => {
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', integrations.length);
+    const expected: Record<string, number> = { 'genesys-eu': 4, 'ringcentral-us': 7 };
+    for (const id of integrations) {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: ref(stack, pipeline.worker),
+        EventSourceArn: getAtt(stack, queue(id), 'Arn'),
+        BatchSize: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: expected[id] },
+      });
+    }
+    expect(functionResource(template, stack, pipeline.worker).Timeout).toBe(90);
+  });
+
+  it('gives the worker exactly its actions, the table ones on the table only', () => {
+    const statements = statementsOf(template, stack, pipeline.worker);
+    expect(actionsOf(statements)).toEqual(
+      [
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+        'events:PutEvents',
+        'kms:Decrypt',
+        'kms:GenerateDataKey',
+        'secretsmanager:GetSecretValue',
+        // The SQS event source's consumer grant on the refresh queues.
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:ReceiveMessage',
+      ].sort(),
+    );
+    const table = statements.filter((s) => actionsOf([s]).some((a) => a.startsWith('dynamodb:')));
+    expect(table).toEqual([
+      { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: tableArn },
+    ]);
+    const consumed = statements
+      .filter((s) => actionsOf([s]).some((a) => a.startsWith('sqs:')))
+      .map((s) => s.Resource);
+    expect(consumed.sort()).toEqual(integrations.map((id) => getAtt(stack, queue(id), 'Arn')).sort());
+    const key = withAction(statements, 'kms:Decrypt');
+    expect(key.map((s) => s.Resource)).toEqual([
+      getAtt(stack, stack.node.findChild('TokenKey').node.findChild('Key'), 'Arn'),
+    ]);
+    const env = envOf(template, stack, pipeline.worker);
+    expect(Object.keys(env).sort()).toEqual(
+      [
+        ENV.environment,
+        ENV.tableName,
+        ENV.keyArn,
+        ENV.secretPrefix,
+        ENV.configFile,
+        ENV.eventBus,
+        'POWERTOOLS_SERVICE_NAME',
+        'POWERTOOLS_METRICS_NAMESPACE',
+        'NODE_OPTIONS',
+      ].sort(),
+    );
+    expect(env[ENV.secretPrefix]).toBe('tokenvend/refresh/');
+  });
+
+  it('alarms on dead letters, old queue messages, refresh failures and invalid_client, notifying the alarm topic', () => {
+    const alarms = template.findResources('AWS::CloudWatch::Alarm');
+    expect(Object.keys(alarms)).toHaveLength(1 + 3 * integrations.length);
+    const topic = { Ref: logicalId(stack, stack.node.findChild('Alarms').node.findChild('Topic')) };
+    for (const alarm of Object.values(alarms)) {
+      expect(alarm.Properties).toMatchObject({
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [topic],
+      });
+    }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: getAtt(stack, pipeline.deadLetterQueue, 'QueueName') }],
+      Threshold: 1,
+    });
+    for (const id of integrations) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Dimensions: [{ Name: 'QueueName', Value: getAtt(stack, queue(id), 'QueueName') }],
+        Threshold: 600,
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'tokenvend',
+        MetricName: 'RefreshFailed',
+        Dimensions: [
+          { Name: 'integration', Value: id },
+          { Name: 'service', Value: 'tokenvend' },
+        ],
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 5,
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'tokenvend',
+        MetricName: 'RefreshFailed',
+        Dimensions: [
+          { Name: 'class', Value: 'invalid_client' },
+          { Name: 'integration', Value: id },
+          { Name: 'service', Value: 'tokenvend' },
+        ],
+        Statistic: 'Sum',
+        Threshold: 1,
+      });
+    }
+  });
+
+  it('encrypts the alarm topic with a key CloudWatch may use, and lets only this account’s alarms publish', () => {
+    const alarmTopic = stack.node.findChild('Alarms');
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: getAtt(stack, alarmTopic.node.findChild('Key'), 'Arn'),
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Condition: Match.objectLike({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } }),
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('passes the cdk-nag AwsSolutions checks', () => {
+    expect(nagErrors(app)).toEqual([]);
+  });
+
+  it('fails the synth on an invalid refresh section with the schema’s message', () => {
+    const bad = writeConfig({ ...config, refresh: { maxConcurrency: 1 } });
+    expect(() => synth('bad', bad)).toThrow(/\$\.refresh\.maxConcurrency: /);
   });
 });

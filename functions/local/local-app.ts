@@ -17,10 +17,16 @@ import { loadBuiltinProviders } from '../adapters/provider-files.js';
 import { LocalSecretSource } from '../adapters/secrets/index.js';
 import { loadDeployment } from '../core/config/deployment.js';
 import { ConfigError } from '../core/errors.js';
-import type { App } from '../handlers/runtime/app.js';
+import { type App, memoize } from '../handlers/runtime/app.js';
 import { buildApp } from '../handlers/runtime/build-app.js';
 import { readLocalConfig, sandboxConfig } from './local-config.js';
 import { createLocalIssuer, type LocalIssuer } from './local-issuer.js';
+import {
+  LocalEventSink,
+  type LocalScheduler,
+  MemoryRefreshQueue,
+  startLocalScheduler,
+} from './local-scheduler.js';
 import { type SandboxVendor, startSandboxVendor } from './sandbox-vendor.js';
 
 export const LOCAL_TABLE = 'tokenvend-local';
@@ -31,10 +37,23 @@ export interface LocalAppOptions {
   dataDir: string;
   cwd: string;
   configFile?: string | undefined;
+  /**
+   * How often the scheduled refresh runs (planner + worker, in process), in milliseconds; 0 turns the timer
+   * off (a test then calls `scheduler.tick()`). Default 5 s.
+   */
+  refreshIntervalMs?: number | undefined;
+  /** No console line per connection event (tests). */
+  quiet?: boolean | undefined;
 }
+
+/** The local refresh interval when none is set. */
+export const DEFAULT_LOCAL_REFRESH_INTERVAL_MS = 5_000;
 
 export interface LocalApp {
   app: App;
+  scheduler: LocalScheduler;
+  /** The connection events published so far (latest 100). */
+  events: LocalEventSink;
   issuer: LocalIssuer;
   sandbox?: SandboxVendor | undefined;
   configSource: string;
@@ -89,6 +108,9 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
   for (const [id, integration] of deployment.integrations) {
     if (integration.config.secret) secrets[id] = integration.config.secret;
   }
+  const refreshIntervalMs = options.refreshIntervalMs ?? DEFAULT_LOCAL_REFRESH_INTERVAL_MS;
+  const queue = new MemoryRefreshQueue();
+  const events = new LocalEventSink({ quiet: options.quiet });
   const app = buildApp({
     deployment,
     dynamo: { client, tableName: LOCAL_TABLE },
@@ -102,16 +124,31 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
     ),
     logger: {
       error: (message, details) => console.error(`tokenvend: ${message}`, details),
-      info: (message, details) => console.log(`tokenvend: ${message}`, details),
+      info: (message, details) => {
+        if (!options.quiet) console.log(`tokenvend: ${message}`, details);
+      },
     },
     local: true,
+    events,
+    refreshQueue: queue,
+    scheduleLeadSeconds: Math.max(1, Math.ceil(refreshIntervalMs / 1000)),
+  });
+  const scheduler = startLocalScheduler({
+    getApp: memoize(async () => app),
+    queue,
+    intervalMs: refreshIntervalMs,
+    maxReceiveCount: deployment.config.refresh.maxReceiveCount,
+    onError: (message) => console.error(`tokenvend: scheduled refresh: ${message}`),
   });
   return {
     app,
+    scheduler,
+    events,
     issuer,
     sandbox,
     configSource: config.source,
     close: async () => {
+      await scheduler.stop();
       client.destroy();
       await new Promise<void>((resolve) => db.close(() => resolve()));
       await sandbox?.close();

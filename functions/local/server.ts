@@ -13,7 +13,7 @@ import { FUNCTIONS } from '../handlers/routes.js';
 import { memoize } from '../handlers/runtime/app.js';
 import { matchRoute, readBody, toEvent, writeResult } from './api-gateway-event.js';
 import { HANDLER_FACTORIES, type HttpLambda } from './handlers.js';
-import { type LocalApp, startLocalApp } from './local-app.js';
+import { DEFAULT_LOCAL_REFRESH_INTERVAL_MS, type LocalApp, startLocalApp } from './local-app.js';
 import { localIssuerPath, localJwksSuffix } from './local-issuer.js';
 
 export interface LocalServerOptions {
@@ -22,6 +22,10 @@ export interface LocalServerOptions {
   dataDir?: string;
   configFile?: string | undefined;
   cwd?: string;
+  /** The scheduled refresh's interval in milliseconds (0: only on `local.scheduler.tick()`). */
+  refreshIntervalMs?: number | undefined;
+  /** No console line per connection event. */
+  quiet?: boolean | undefined;
 }
 
 export interface LocalServer {
@@ -88,6 +92,8 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       dataDir: options.dataDir ?? path.join(cwd, '.tokenvend'),
       cwd,
       configFile: options.configFile,
+      refreshIntervalMs: options.refreshIntervalMs,
+      quiet: options.quiet,
     });
   } catch (error) {
     server.close();
@@ -134,10 +140,21 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
 
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 8787);
-  const started = await startLocalServer({ port, configFile: process.env.TOKENVEND_CONFIG || undefined });
+  const interval = process.env.TOKENVEND_REFRESH_INTERVAL_MS;
+  if (interval !== undefined && !/^\d{1,9}$/.test(interval)) {
+    throw new Error('TOKENVEND_REFRESH_INTERVAL_MS must be a whole number of milliseconds (0 turns it off)');
+  }
+  const started = await startLocalServer({
+    port,
+    configFile: process.env.TOKENVEND_CONFIG || undefined,
+    refreshIntervalMs: interval ? Number(interval) : undefined,
+  });
   const { url, local } = started;
   console.log(`tokenvend local runtime on ${url} (config: ${local.configSource}; data: .tokenvend/)`);
   console.log(`  integrations: ${[...local.app.flows.deployment.integrations.keys()].join(', ')}`);
+  console.log(
+    `  scheduled refresh: every ${interval ?? DEFAULT_LOCAL_REFRESH_INTERVAL_MS} ms (TOKENVEND_REFRESH_INTERVAL_MS)`,
+  );
   console.log(
     `  caller token: curl -s -X POST ${url}/local/token -H 'content-type: application/json' -d '{"sub":"alice"}'`,
   );

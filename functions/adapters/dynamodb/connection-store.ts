@@ -121,6 +121,8 @@ export class DynamoConnectionStore implements ConnectionStore {
     const condition = [
       `${e.name(A.version)} = ${e.value(lease.version)}`,
       `(attribute_not_exists(${e.name(A.leaseOwner)}) OR ${e.name(A.leaseExpiresAtMs)} <= ${e.value(lease.nowMs)})`,
+      // A caller that read before someone else's failed refresh must not call the vendor during the backoff.
+      `(attribute_not_exists(${e.name(A.notBefore)}) OR ${e.name(A.notBefore)} <= ${e.value(Math.floor(lease.nowMs / 1000))})`,
       this.#usable(e),
       this.#live(e),
     ].join(' AND ');

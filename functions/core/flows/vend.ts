@@ -23,7 +23,11 @@ export async function vendToken(
 }
 
 /** Vends `subject`'s token on an integration already resolved for this request. */
-export async function vendFor(deps: FlowDeps, integration: Integration, subject: string): Promise<VendResult> {
+export async function vendFor(
+  deps: FlowDeps,
+  integration: Integration,
+  subject: string,
+): Promise<VendResult> {
   const token = await deps.lifecycle.getFreshToken(integration, subject, { vend: true });
   const now = deps.now();
   return {

@@ -674,7 +674,8 @@ function classify(error: unknown): RefreshFailureClass {
   if (error instanceof InvalidGrantError) return 'invalid_grant';
   if (error instanceof InvalidClientError) return 'invalid_client';
   if (error instanceof RateLimitedError) return 'rate_limited';
-  if (error instanceof VendorUnavailableError) return error.outcomeUnknown ? 'outcome_unknown' : 'unavailable';
+  if (error instanceof VendorUnavailableError)
+    return error.outcomeUnknown ? 'outcome_unknown' : 'unavailable';
   if (error instanceof MalformedResponseError) return 'malformed_response';
   if (error instanceof VendorError) return 'rejected';
   // Not the vendor's answer (a secret that could not be read, ...): transient on our side.

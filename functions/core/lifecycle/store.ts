@@ -102,8 +102,8 @@ export interface ConnectionStore {
   put(connection: NewConnection): Promise<Connection>;
 
   /**
-   * Takes the refresh lease if the stored version is `version`, no unexpired lease is held and the
-   * connection is usable. Returns the leased connection with all secrets (read atomically with the
+   * Takes the refresh lease if the stored version is `version`, no unexpired lease is held, the connection
+   * is usable and not backing off (`notBefore` passed). Returns the leased connection with all secrets (read atomically with the
    * condition), or undefined when the condition failed (someone else won or the version moved).
    */
   acquireLease(

@@ -7,16 +7,21 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import {
   CallerAuthError,
   type CallerVerifier,
   createCallerVerifier,
 } from '../../adapters/caller-auth/index.js';
 import { createKmsCipher } from '../../adapters/crypto/index.js';
+import { EventBridgeEventSink } from '../../adapters/eventbridge/index.js';
 import { loadBuiltinProviders } from '../../adapters/provider-files.js';
 import { SecretsManagerSecretSource } from '../../adapters/secrets/index.js';
+import { SqsRefreshQueue } from '../../adapters/sqs/index.js';
+import { PowertoolsTelemetry } from '../../adapters/telemetry/index.js';
 import { loadDeployment } from '../../core/config/deployment.js';
 import { ConfigError } from '../../core/errors.js';
 import { BUNDLED_CONFIG_FILE, ENV } from '../routes.js';
@@ -49,6 +54,16 @@ async function build() {
   const deployment = loadDeployment(raw, { builtins, source: path.basename(configFile) });
   const secretPrefix = required(ENV.secretPrefix);
   const logger = new Logger({ serviceName: 'tokenvend' });
+  const busName = process.env[ENV.eventBus];
+  const queues = process.env[ENV.refreshQueues];
+  let queueUrls: Record<string, string> | undefined;
+  if (queues) {
+    try {
+      queueUrls = JSON.parse(queues) as Record<string, string>;
+    } catch (error) {
+      throw new ConfigError(`environment variable ${ENV.refreshQueues} is not a JSON object`, error);
+    }
+  }
   return buildApp({
     deployment,
     dynamo: { client: new DynamoDBClient({}), tableName: required(ENV.tableName) },
@@ -60,6 +75,21 @@ async function build() {
         return integration ? (integration.config.secretId ?? `${secretPrefix}${id}`) : undefined;
       },
     }),
+    events: busName
+      ? new EventBridgeEventSink({
+          client: new EventBridgeClient({}),
+          busName,
+          onError: (problem) => logger.error('connection event not published', { code: problem.code }),
+        })
+      : undefined,
+    telemetry: new PowertoolsTelemetry(),
+    refreshQueue: queueUrls
+      ? new SqsRefreshQueue({
+          client: new SQSClient({}),
+          queueUrlFor: (id) => (Object.hasOwn(queueUrls, id) ? queueUrls[id] : undefined),
+        })
+      : undefined,
+    scheduleLeadSeconds: deployment.config.refresh.scheduleMinutes * 60,
     callers: deployment.config.callers.length
       ? createCallerVerifier({ callers: deployment.config.callers })
       : noTrustedCallers,

@@ -29,6 +29,8 @@ export interface StackOptions {
   templateOverrides?: object;
   /** Adds the SAML integration and a test IdP. */
   saml?: boolean;
+  /** The scheduled refresh's interval in ms; 0 (default) runs it only on `server.local.scheduler.tick()`. */
+  refreshIntervalMs?: number;
   /** Extra allowed return URLs / CORS origins (e.g. a browser test's frontend). */
   returnUrls?: string[];
   corsOrigins?: string[];
@@ -157,7 +159,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }),
   );
 
-  let server = await startLocalServer({ port: 0, dataDir, configFile, cwd: dataDir });
+  const local = { dataDir, configFile, cwd: dataDir, refreshIntervalMs: options.refreshIntervalMs ?? 0 };
+  let server = await startLocalServer({ port: 0, quiet: true, ...local });
   const port = Number(new URL(server.url).port);
   const idp = idpKey
     ? new TestIdp({
@@ -207,7 +210,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     async restart() {
       await server.close();
-      server = await startLocalServer({ port, dataDir, configFile, cwd: dataDir });
+      server = await startLocalServer({ port, quiet: true, ...local });
     },
     async close() {
       await server.close();

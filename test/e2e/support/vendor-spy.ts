@@ -16,7 +16,12 @@ export interface VendorRequest {
   /** The vendor's answer: status and body (tokens included, for leak checks). */
   status?: number;
   response?: string;
+  /** Epoch milliseconds when the request arrived. */
+  at: number;
 }
+
+/** A canned answer the spy gives instead of forwarding (`hang`: never answers, like a dead vendor). */
+export type Fault = { status: number; headers?: Record<string, string>; body: string } | 'hang';
 
 export interface VendorSpy {
   /** `http://127.0.0.1:<port>`: use it as the origin of the template's token and revocation endpoints. */
@@ -24,6 +29,12 @@ export interface VendorSpy {
   readonly requests: readonly VendorRequest[];
   /** Requests to a path (`/token`, `/token/revocation`), optionally of one `grant_type`. */
   count(path: string, grantType?: string): number;
+  /**
+   * Answers token requests of `grantType` with `fault` instead of the vendor, `times` times (Infinity: until
+   * `heal`). The vendor never sees them.
+   */
+  inject(grantType: string, fault: Fault, times?: number): void;
+  heal(): void;
   close(): Promise<void>;
 }
 
@@ -35,6 +46,7 @@ async function readAll(req: IncomingMessage): Promise<Buffer> {
 
 export async function startVendorSpy(target: string): Promise<VendorSpy> {
   const requests: VendorRequest[] = [];
+  let injected: { grantType: string; fault: Fault; left: number } | undefined;
   const server: Server = createServer((req, res) => {
     (async () => {
       const body = await readAll(req);
@@ -47,8 +59,19 @@ export async function startVendorSpy(target: string): Promise<VendorSpy> {
         headers,
         body: body.toString('utf8'),
         form: new URLSearchParams(body.toString('utf8')),
+        at: Date.now(),
       };
       requests.push(record);
+      if (injected && injected.left > 0 && record.form.get('grant_type') === injected.grantType) {
+        injected.left--;
+        const { fault } = injected;
+        if (fault === 'hang') return;
+        record.status = fault.status;
+        record.response = fault.body;
+        res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers });
+        res.end(fault.body);
+        return;
+      }
       const forwarded: Record<string, string> = { ...headers };
       delete forwarded.host;
       delete forwarded.connection;
@@ -87,6 +110,12 @@ export async function startVendorSpy(target: string): Promise<VendorSpy> {
       requests.filter(
         (r) => r.path === path && (grantType === undefined || r.form.get('grant_type') === grantType),
       ).length,
+    inject: (grantType, fault, times = Number.POSITIVE_INFINITY) => {
+      injected = { grantType, fault, left: times };
+    },
+    heal: () => {
+      injected = undefined;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

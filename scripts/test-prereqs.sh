@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs before `npm test`: the system programs the tests use. As root with apt-get it installs what is missing
+# (Debian packages: openjdk-17-jre-headless for DynamoDB Local, openssl for throwaway certificates, chromium
+# for the browser tests); otherwise it names what is missing in one line and stops.
+set -euo pipefail
+
+missing=()
+packages=()
+command -v java >/dev/null 2>&1 || { missing+=(java); packages+=(openjdk-17-jre-headless); }
+command -v openssl >/dev/null 2>&1 || { missing+=(openssl); packages+=(openssl); }
+command -v chromium >/dev/null 2>&1 || { missing+=(chromium); packages+=(chromium); }
+
+if [ ${#packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test prerequisites: installing ${packages[*]} (apt-get)" >&2
+    log=$(mktemp)
+    (apt-get update -qq || true) >"$log" 2>&1
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >>"$log" 2>&1; then
+      tail -20 "$log" >&2
+      echo "npm test needs: ${missing[*]} — apt-get could not install ${packages[*]}" >&2
+      exit 1
+    fi
+    rm -f "$log"
+  else
+    echo "npm test needs: ${missing[*]} — install with: sudo apt-get install ${packages[*]}" >&2
+    exit 1
+  fi
+fi
+
+# moto_server (Python moto with Flask) speaks Secrets Manager, KMS, SQS and EventBridge for the adapter tests.
+if ! command -v moto_server >/dev/null 2>&1; then
+  echo "npm test needs: moto_server — install with: pip install 'moto[server]'" >&2
+  exit 1
+fi

@@ -76,7 +76,7 @@ function vendorHandler(body: URLSearchParams, path: string): [number, Json] {
     {
       access_token: `at-${randomBytes(8).toString('hex')}`,
       token_type: 'Bearer',
-      expires_in: code === 'short' ? 1 : 3600,
+      expires_in: code === 'short' ? 0 : 3600, // 'short': already expired, so the vend must refresh
       ...(grant === 'authorization_code' ? { refresh_token: `rt-${randomBytes(8).toString('hex')}` } : {}),
       scope: 'read write',
     },

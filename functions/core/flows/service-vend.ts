@@ -72,7 +72,9 @@ export async function vendServiceToken(
   input: { integration: string; connection: string; principal: string | undefined },
 ): Promise<VendResult> {
   const integration = await integrationOf(deps, input.integration);
-  const spec = integration.config.serviceConnections[input.connection];
+  // Own keys only: `__proto__` or `constructor` must not find Object.prototype's members.
+  const connections = integration.config.serviceConnections;
+  const spec = Object.hasOwn(connections, input.connection) ? connections[input.connection] : undefined;
   if (!spec)
     throw new InvalidRequestError('no such service connection', { status: 404, error: 'unknown_connection' });
   if (

@@ -453,6 +453,10 @@ describe('the handlers answer as docs/openapi.yaml says', () => {
     expect(
       (await call('GET', '/service/vend/nope/reporting', { principal: REPORTING_ROLE })).statusCode,
     ).toBe(404);
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      const inherited = await call('GET', `/service/vend/acme-svc/${name}`, { principal: REPORTING_ROLE });
+      expect([name, inherited.statusCode, inherited.json?.error]).toEqual([name, 404, 'unknown_connection']);
+    }
     const vended = await call('GET', '/service/vend/acme-svc/reporting', { principal: REPORTING_ROLE });
     expect(vended.statusCode).toBe(200);
   });

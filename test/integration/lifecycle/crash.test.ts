@@ -58,7 +58,10 @@ function fleet(count: number, deps: Omit<Parameters<typeof lambdas>[2], 'provide
 
 async function connect(lambda: Lambda, subject: string) {
   const tokens = await consent(world, provider, subject);
-  await lambda.lifecycle.storeNewConnection({ id: integration, provider }, { subject, grant: 'authorization_code', tokens });
+  await lambda.lifecycle.storeNewConnection(
+    { id: integration, provider },
+    { subject, grant: 'authorization_code', tokens },
+  );
   return tokens;
 }
 
@@ -81,7 +84,9 @@ describe('crash recovery', () => {
     const started = Date.now();
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        (lambdasUnderTest[i % lambdasUnderTest.length] as Lambda).lifecycle.getFreshToken({ id: integration, provider }, subject,
+        (lambdasUnderTest[i % lambdasUnderTest.length] as Lambda).lifecycle.getFreshToken(
+          { id: integration, provider },
+          subject,
         ),
       ),
     );
@@ -157,7 +162,9 @@ describe('crash recovery', () => {
     expect(world.oidc.tokenRequests('refresh_token')).toBe(1);
     expect(await vendorAccepts(world, refreshed.accessToken)).toBe(true);
     world.clock.advance(125);
-    expect((await a.lifecycle.getFreshToken({ id: integration, provider }, subject)).source).toBe('refreshed');
+    expect((await a.lifecycle.getFreshToken({ id: integration, provider }, subject)).source).toBe(
+      'refreshed',
+    );
   }, 60_000);
 
   it('when the vendor acted but its answer was lost, ends in needs_reauth without erasing anything', async () => {
@@ -168,7 +175,9 @@ describe('crash recovery', () => {
     const before = await a.store.get({ integration, subject }, { secrets: 'all' });
     proxy.holdNextResponse();
     // oidc-provider has no reuse grace: the one retry meets reuse detection (RingCentral's grace makes it succeed).
-    const failure = await a.lifecycle.getFreshToken({ id: integration, provider }, subject).catch((e: unknown) => e);
+    const failure = await a.lifecycle
+      .getFreshToken({ id: integration, provider }, subject)
+      .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(NeedsReauthError);
     expect((failure as NeedsReauthError).reason).toBe('invalid_grant');
     expect((failure as NeedsReauthError).cause).toBeInstanceOf(InvalidGrantError);
@@ -181,7 +190,9 @@ describe('crash recovery', () => {
       refreshDueAt: undefined,
       tokens: { refreshToken: before?.tokens.refreshToken },
     });
-    await expect(a.lifecycle.getFreshToken({ id: integration, provider }, subject)).rejects.toBeInstanceOf(NeedsReauthError);
+    await expect(a.lifecycle.getFreshToken({ id: integration, provider }, subject)).rejects.toBeInstanceOf(
+      NeedsReauthError,
+    );
     // A new consent recovers the connection.
     await connect(a, subject);
     const fresh = await a.lifecycle.getFreshToken({ id: integration, provider }, subject);

@@ -45,10 +45,10 @@ describe('getFreshToken single-flight', () => {
   it('makes exactly one vendor refresh per cycle for 50 concurrent callers, over 10 cycles', async () => {
     const subject = 'agent-race';
     const first = (fleet[0] as Lambda).lifecycle;
-    await first.storeNewConnection({ id: integration, provider }, { subject,
-      grant: 'authorization_code',
-      tokens: await consent(world, provider, subject),
-    });
+    await first.storeNewConnection(
+      { id: integration, provider },
+      { subject, grant: 'authorization_code', tokens: await consent(world, provider, subject) },
+    );
     let previous = (await first.getFreshToken({ id: integration, provider }, subject)).accessToken;
     world.oidc.resetCounts();
     sent.length = 0;
@@ -77,7 +77,10 @@ describe('getFreshToken single-flight', () => {
     const subject = 'agent-due';
     const first = (fleet[0] as Lambda).lifecycle;
     const tokens = await consent(world, provider, subject);
-    await first.storeNewConnection({ id: integration, provider }, { subject, grant: 'authorization_code', tokens });
+    await first.storeNewConnection(
+      { id: integration, provider },
+      { subject, grant: 'authorization_code', tokens },
+    );
     world.oidc.resetCounts();
     world.clock.advance(95); // due (30 s margin) but 25 s left
     const results = await burst(subject);

@@ -1,8 +1,9 @@
 /**
  * Typed errors of the core. Every error carries an OAuth-style `error` code and the HTTP status a handler
  * should answer with; `expose` says whether the message may be shown to the caller (status < 500).
- * No error ever carries a token, a code, an assertion or a secret: messages are built from field names,
- * vendor `error`/`error_description` values and status codes only.
+ * No error ever carries a token, a code, an assertion or a secret: messages are built from field names, our own
+ * words, status codes and a vendor's `error` code once {@link vendorCode} has checked it is a short code. A
+ * vendor's `error_description` is never kept: a vendor that echoes the request would echo our secrets.
  */
 export class TokenvendError extends Error {
   /** OAuth-style error code (`invalid_request`, `invalid_grant`, ...). */
@@ -63,25 +64,28 @@ export class InvalidRequestError extends TokenvendError {
  * https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1
  */
 export class AuthorizationResponseError extends TokenvendError {
+  /** The vendor's `error` code, checked by {@link vendorCode}. */
   readonly vendorError: string | undefined;
-  readonly vendorErrorDescription: string | undefined;
 
-  constructor(
-    message: string,
-    options: { error?: string; vendorError?: string; vendorErrorDescription?: string; cause?: unknown } = {},
-  ) {
+  constructor(message: string, options: { error?: string; vendorError?: string; cause?: unknown } = {}) {
     super(message, { error: options.error ?? 'invalid_request', status: 400, cause: options.cause });
     this.vendorError = options.vendorError;
-    this.vendorErrorDescription = options.vendorErrorDescription;
   }
+}
+
+/**
+ * A vendor's (or a browser's) `error` value as we may repeat it: a short code of letters, digits and `_.:-`,
+ * else `unrecognised_error`. Anything longer or freer could carry text the vendor echoed from our request.
+ */
+export function vendorCode(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  return typeof value === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(value) ? value : 'unrecognised_error';
 }
 
 /** Base of errors answered by a vendor's token endpoint. */
 export class VendorError extends TokenvendError {
-  /** The vendor's `error` value, if it sent one. */
+  /** The vendor's `error` code, if it sent one, checked by {@link vendorCode}. */
   readonly vendorError: string | undefined;
-  /** The vendor's `error_description`, if it sent one (vendors never echo tokens in it). */
-  readonly vendorErrorDescription: string | undefined;
   /** HTTP status the vendor answered with (undefined for network failures). */
   readonly vendorStatus: number | undefined;
 
@@ -91,14 +95,12 @@ export class VendorError extends TokenvendError {
       error: string;
       status: number;
       vendorError?: string | undefined;
-      vendorErrorDescription?: string | undefined;
       vendorStatus?: number | undefined;
       cause?: unknown;
     },
   ) {
     super(message, options);
     this.vendorError = options.vendorError;
-    this.vendorErrorDescription = options.vendorErrorDescription;
     this.vendorStatus = options.vendorStatus;
   }
 }

@@ -308,7 +308,8 @@ describe('OAuth callback: no token request for bad state', () => {
     );
     expect(denied.headers.get('content-type')).toMatch(/^text\/html/);
     expect(denied.text).toContain('access_denied');
-    expect(denied.text).toContain('The user declined');
+    // Attacker-supplied text never reaches the page: the code and our own words only (checklist 53).
+    expect(denied.text).not.toContain('The user declined');
     const late = await stack.vendor.authorize(authorizeUrl, 'frank');
     await expectRefused(`${late.pathname}${late.search}`);
     expect((await call('GET', `/vend/${OIDC}`, { token: await stack.token('frank') })).status).toBe(404);

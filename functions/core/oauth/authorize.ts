@@ -5,7 +5,7 @@
  * https://www.rfc-editor.org/rfc/rfc9207
  */
 import * as oauth from 'oauth4webapi';
-import { AuthorizationResponseError, ConfigError, InvalidRequestError } from '../errors.js';
+import { AuthorizationResponseError, ConfigError, InvalidRequestError, vendorCode } from '../errors.js';
 import { interpolate, lookupFrom, MissingValueError } from '../provider/interpolate.js';
 import type { ResolvedProvider } from '../provider/resolve.js';
 import { type ClientSecret, isPublicClient } from './client-auth.js';
@@ -116,16 +116,11 @@ export function validateAuthorizationResponse(
     oauth.validateAuthResponse(as, { client_id: 'tokenvend' }, normalised, expectedState);
   } catch (e) {
     if (e instanceof oauth.AuthorizationResponseError) {
-      // Both come from the browser's query string: keep them short before they reach a message or a log.
-      const vendorError = (params.get('error') ?? 'unknown_error').slice(0, 100);
-      const description = params.get('error_description')?.slice(0, 300) || undefined;
+      // From the browser's query string, so anyone can send it: a checked code only, never the description.
+      const vendorError = vendorCode(params.get('error')) ?? 'unknown_error';
       throw new AuthorizationResponseError(
-        `the vendor answered the authorization request with ${vendorError}${description ? `: ${description}` : ''}`,
-        {
-          error: vendorError === 'access_denied' ? 'access_denied' : 'invalid_request',
-          vendorError,
-          vendorErrorDescription: description,
-        },
+        `the vendor answered the authorization request with ${vendorError}`,
+        { error: vendorError === 'access_denied' ? 'access_denied' : 'invalid_request', vendorError },
       );
     }
     // No `cause`: oauth4webapi's errors carry every response parameter, the code included.

@@ -1,6 +1,6 @@
 /**
  * Processing token endpoint answers: success through the response mapping, failures into typed errors
- * that carry the vendor's `error` and `error_description` but never a token.
+ * that carry the vendor's `error` code (checked) but never its `error_description`, and never a token.
  * https://www.rfc-editor.org/rfc/rfc6749#section-5.2
  */
 import {
@@ -10,13 +10,13 @@ import {
   RateLimitedError,
   VendorRejectedError,
   VendorUnavailableError,
+  vendorCode,
 } from '../errors.js';
 import type { ResolvedProvider } from '../provider/resolve.js';
 import type { TokenSet } from '../token-set.js';
 import type { HttpResponse } from './http.js';
 import { mapTokenResponse, selectField } from './response-mapping.js';
 
-const MAX_DESCRIPTION = 300;
 /** A day: a longer Retry-After is a vendor bug, not a reason to park a connection for years. */
 const MAX_RETRY_AFTER_SECONDS = 86_400;
 
@@ -42,30 +42,19 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
     : Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(0, Math.ceil((at - nowMs) / 1000)));
 }
 
-function vendorErrorFields(body: unknown): { vendorError?: string; vendorErrorDescription?: string } {
+/** The vendor's error code (`error`, or `errorCode` for some vendors); its free text is never read. */
+function vendorErrorFields(body: unknown): { vendorError?: string } {
   if (typeof body !== 'object' || body === null) return {};
   const b = body as Record<string, unknown>;
-  const code =
-    typeof b.error === 'string' ? b.error : typeof b.errorCode === 'string' ? b.errorCode : undefined;
-  const desc =
-    typeof b.error_description === 'string'
-      ? b.error_description
-      : typeof b.message === 'string'
-        ? b.message
-        : undefined;
-  return {
-    ...(code ? { vendorError: code.slice(0, 100) } : {}),
-    ...(desc ? { vendorErrorDescription: desc.slice(0, MAX_DESCRIPTION) } : {}),
-  };
+  const code = vendorCode(b.error ?? b.errorCode);
+  return code ? { vendorError: code } : {};
 }
 
 /** Turns a non-2xx token endpoint answer into the matching typed error. */
 export function tokenErrorFor(provider: ResolvedProvider, response: HttpResponse, nowMs: number): Error {
   const id = provider.template.id;
   const fields = vendorErrorFields(parseJson(response.body));
-  const said = fields.vendorError
-    ? `${fields.vendorError}${fields.vendorErrorDescription ? `: ${fields.vendorErrorDescription}` : ''}`
-    : `HTTP ${response.status}`;
+  const said = fields.vendorError ?? `HTTP ${response.status}`;
   const base = { ...fields, vendorStatus: response.status };
   if (response.status === 429) {
     const retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'), nowMs);

@@ -196,7 +196,7 @@ describe('validateAuthorizationResponse', () => {
     ).toBe(CODE);
   });
 
-  it('turns a vendor error=access_denied into access_denied with the vendor description', () => {
+  it('turns a vendor error=access_denied into access_denied, without the description (checklist 53)', () => {
     const e = refused(
       plain,
       'error=access_denied&error_description=User+said+no&state=st',
@@ -204,18 +204,20 @@ describe('validateAuthorizationResponse', () => {
     expect(e).toBeInstanceOf(AuthorizationResponseError);
     expect(e.error).toBe('access_denied');
     expect(e.vendorError).toBe('access_denied');
-    expect(e.vendorErrorDescription).toBe('User said no');
-    expect(e.message).toMatch(/access_denied: User said no/);
+    expect(e.message).toBe('the vendor answered the authorization request with access_denied');
+    expect(JSON.stringify(e)).not.toContain('User said no');
     const other = refused(plain, 'error=server_error&state=st') as AuthorizationResponseError;
     expect(other.error).toBe('invalid_request');
     expect(other.vendorError).toBe('server_error');
   });
 
-  it('caps the vendor error and description taken from the query string', () => {
-    const e = refused(plain, `error=${'e'.repeat(1000)}&error_description=${'d'.repeat(4000)}&state=st`);
-    expect((e as AuthorizationResponseError).vendorError).toHaveLength(100);
-    expect((e as AuthorizationResponseError).vendorErrorDescription).toHaveLength(300);
-    expect(e.message.length).toBeLessThan(600);
+  it('keeps only a short code from the query string: long or free-text errors become unrecognised_error', () => {
+    const long = refused(plain, `error=${'e'.repeat(1000)}&error_description=${'d'.repeat(4000)}&state=st`);
+    expect((long as AuthorizationResponseError).vendorError).toBe('unrecognised_error');
+    expect(long.message).not.toMatch(/eeee|dddd/);
+    const echo = refused(plain, 'error=code_verifier%3Dsecret-verifier&state=st');
+    expect((echo as AuthorizationResponseError).vendorError).toBe('unrecognised_error');
+    expect(echo.message).not.toContain('secret-verifier');
   });
 
   it('refuses an error response carrying a code without leaking it', () => {

@@ -72,7 +72,7 @@ describe('processTokenResponse: success', () => {
 });
 
 describe('processTokenResponse: errors', () => {
-  it('400 invalid_grant -> InvalidGrantError with the vendor fields', () => {
+  it('400 invalid_grant -> InvalidGrantError with the vendor code, never its description (checklist 53)', () => {
     const e = failure(
       res(400, { error: 'invalid_grant', error_description: 'Refresh token expired' }),
     ) as InvalidGrantError;
@@ -83,8 +83,8 @@ describe('processTokenResponse: errors', () => {
       vendorError: 'invalid_grant',
       vendorStatus: 400,
     });
-    expect(e.vendorErrorDescription).toBe('Refresh token expired');
-    expect(e.message).toMatch(/acme rejected the grant \(invalid_grant: Refresh token expired\)/);
+    expect(e.message).toBe('acme rejected the grant (invalid_grant)');
+    expect(JSON.stringify({ ...e, message: e.message })).not.toContain('Refresh token expired');
   });
 
   it.each([
@@ -155,12 +155,18 @@ describe('processTokenResponse: errors', () => {
     expect(e.status).toBe(502);
   });
 
-  it('caps vendor descriptions and codes', () => {
-    const e = failure(
+  it('keeps a vendor error only as a short code; an echo of the request never reaches the error', () => {
+    const long = failure(
       res(400, { error: 'x'.repeat(500), error_description: 'y'.repeat(5000) }),
     ) as VendorRejectedError;
-    expect(e.vendorError).toHaveLength(100);
-    expect(e.vendorErrorDescription).toHaveLength(300);
+    expect(long.vendorError).toBe('unrecognised_error');
+    const echo = failure(
+      res(400, {
+        error: 'refresh_token=rt-secret&code_verifier=v-secret',
+        error_description: 'Authorization: Basic Y2xpZW50OnNlY3JldA== code_verifier=v-secret',
+      }),
+    );
+    expect(`${echo.message} ${JSON.stringify(echo)}`).not.toMatch(/rt-secret|v-secret|Y2xpZW50/);
   });
 
   it('never echoes tokens from a malformed success body', () => {

@@ -59,7 +59,11 @@ export function loadDeployment(input: unknown, options: DeploymentOptions): Depl
         allowInsecureLoopback: options.local ?? false,
         source: `${source}: $.integrations.${id}`,
       };
-      let provider = resolveProvider(template, config.vars, resolveOptions);
+      let provider = resolveProvider(
+        withoutPkceIf(template, config.pkce === false),
+        config.vars,
+        resolveOptions,
+      );
       if (config.discovery) {
         const problem = checkEndpointUrl(config.discovery, resolveOptions);
         if (problem) throw new ConfigError(`${source}: $.integrations.${id}.discovery: ${problem}`);
@@ -72,4 +76,11 @@ export function loadDeployment(input: unknown, options: DeploymentOptions): Depl
     }
   }
   return { config: parsed.data, integrations };
+}
+
+/** The template without PKCE when the integration opts out (a vendor that refuses it). */
+function withoutPkceIf(template: ProviderTemplate, optOut: boolean): ProviderTemplate {
+  const code = template.grants.authorization_code;
+  if (!optOut || !code?.pkce) return template;
+  return { ...template, grants: { ...template.grants, authorization_code: { ...code, pkce: undefined } } };
 }

@@ -48,6 +48,11 @@ export const integrationConfigSchema = z.strictObject({
       /** Most worker Lambdas refreshing this integration at once (SQS event source `maxConcurrency`, 2..1000). */
       maxConcurrency: z.number().int().min(2).max(1000).optional(),
     })
+  /**
+   * `false`: never send PKCE, for a vendor that refuses it. By default every client, confidential ones too,
+   * uses PKCE where the template supports it (RFC 9700 §2.1.1).
+   */
+  pkce: z.boolean().optional(),
     .optional(),
 });
 

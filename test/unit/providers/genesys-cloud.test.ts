@@ -1,5 +1,7 @@
+import { loadBuiltinProviders } from '../../../functions/adapters/provider-files.js';
+import { loadDeployment } from '../../../functions/core/config/deployment.js';
 import { TemplateError } from '../../../functions/core/errors.js';
-import { buildAuthorizationUrl, createPkce } from '../../../functions/core/oauth/authorize.js';
+import { buildAuthorizationUrl, createPkce, usesPkce } from '../../../functions/core/oauth/authorize.js';
 import {
   authorizationFor,
   buildRevokeRequest,
@@ -45,17 +47,21 @@ describe('genesys-cloud template', () => {
       client,
       redirectUri: REDIRECT_URI,
       state: 'st',
+      pkce: await createPkce(),
     });
     expect([...bare.searchParams.keys()].sort()).toEqual([
       'client_id',
+      'code_challenge',
+      'code_challenge_method',
       'redirect_uri',
       'response_type',
       'state',
     ]);
     const target = '6f7cbb7c-3f4d-4b5e-9c1a-0a1b2c3d4e5f';
+    const pkce = await createPkce();
     const url = buildAuthorizationUrl(
       await builtin('genesys-cloud', { ...vars, org: 'acme', provider: 'okta', target, prompt: 'login' }),
-      { client, redirectUri: REDIRECT_URI, state: 'st', scopes: ['conversations', 'users:readonly'] },
+      { client, redirectUri: REDIRECT_URI, state: 'st', scopes: ['conversations', 'users:readonly'], pkce },
     );
     expect(url.origin + url.pathname).toBe('https://login.mypurecloud.ie/oauth/authorize');
     expect(Object.fromEntries(url.searchParams)).toEqual({
@@ -68,10 +74,12 @@ describe('genesys-cloud template', () => {
       provider: 'okta',
       target,
       prompt: 'login',
+      code_challenge: pkce.challenge,
+      code_challenge_method: 'S256',
     });
   });
 
-  it('uses PKCE only for public clients', async () => {
+  it('uses PKCE for every client, confidential ones too (RFC 9700 §2.1.1)', async () => {
     const p = await builtin('genesys-cloud', vars);
     const pkce = await createPkce();
     const pub = buildAuthorizationUrl(p, {
@@ -88,7 +96,18 @@ describe('genesys-cloud template', () => {
       state: 's',
       pkce,
     });
-    expect(conf.searchParams.has('code_challenge')).toBe(false);
+    expect(conf.searchParams.get('code_challenge')).toBe(pkce.challenge);
+    expect(usesPkce(p, confidentialClient())).toBe(true);
+  });
+
+  it('sends no PKCE for an integration that opts out (pkce: false)', async () => {
+    const deployment = loadDeployment(
+      { integrations: { g: { provider: 'genesys-cloud', vars, pkce: false, secretId: 'x' } } },
+      { builtins: await loadBuiltinProviders() },
+    );
+    const p = deployment.integrations.get('g')?.provider;
+    expect(p && usesPkce(p, confidentialClient())).toBe(false);
+    expect(p && usesPkce(p, publicClient())).toBe(false);
   });
 
   it('redeems a code with Basic auth, or with client_id and code_verifier for a PKCE client', async () => {

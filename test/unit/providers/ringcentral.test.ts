@@ -1,5 +1,5 @@
 import { TemplateError } from '../../../functions/core/errors.js';
-import { buildAuthorizationUrl, createPkce } from '../../../functions/core/oauth/authorize.js';
+import { buildAuthorizationUrl, createPkce, usesPkce } from '../../../functions/core/oauth/authorize.js';
 import { authorizationFor, buildRevokeRequest } from '../../../functions/core/oauth/engine.js';
 import { buildTokenRequest } from '../../../functions/core/oauth/token-request.js';
 import { processTokenResponse } from '../../../functions/core/oauth/token-response.js';
@@ -33,12 +33,13 @@ describe('ringcentral template', () => {
     await expect(builtin('ringcentral', { refreshTokenTtl: 2592001 })).rejects.toThrow(TemplateError);
   });
 
-  it('adds brandId to the authorization URL only when set, and PKCE only for public clients', async () => {
+  it('adds brandId to the authorization URL only when set, and PKCE for every client', async () => {
     const client = confidentialClient();
     const plain = buildAuthorizationUrl(await builtin('ringcentral'), {
       client,
       redirectUri: REDIRECT_URI,
       state: 's',
+      pkce: await createPkce(),
     });
     expect(plain.searchParams.has('brandId')).toBe(false);
     const pkce = await createPkce();
@@ -53,6 +54,7 @@ describe('ringcentral template', () => {
     );
     expect(branded.searchParams.get('brandId')).toBe('1210');
     expect(branded.searchParams.get('code_challenge')).toBe(pkce.challenge);
+    expect(usesPkce(await builtin('ringcentral'), client)).toBe(true);
   });
 
   it('sends every grant with Basic auth and the TTL parameters', async () => {

@@ -41,6 +41,11 @@ export const integrationConfigSchema = z.strictObject({
    * provider's endpoints and issuer are taken from the document on first use, overriding the template's.
    */
   discovery: z.string().url().optional(),
+  /**
+   * `false`: never send PKCE, for a vendor that refuses it. By default every client, confidential ones too,
+   * uses PKCE where the template supports it (RFC 9700 §2.1.1).
+   */
+  pkce: z.boolean().optional(),
   serviceConnections: z.record(integrationId, serviceConnectionSchema).default({}),
   /** Per-integration scheduled refresh settings (override `refresh` at the top level). */
   refresh: z
@@ -48,11 +53,6 @@ export const integrationConfigSchema = z.strictObject({
       /** Most worker Lambdas refreshing this integration at once (SQS event source `maxConcurrency`, 2..1000). */
       maxConcurrency: z.number().int().min(2).max(1000).optional(),
     })
-  /**
-   * `false`: never send PKCE, for a vendor that refuses it. By default every client, confidential ones too,
-   * uses PKCE where the template supports it (RFC 9700 §2.1.1).
-   */
-  pkce: z.boolean().optional(),
     .optional(),
 });
 

@@ -562,9 +562,9 @@ export class TokenLifecycle {
   }
 
   /**
-   * Records a failed refresh on the connection: `invalid_grant` marks it `needs_reauth`; every other failure
-   * releases the lease with a not-before time (the vendor's Retry-After, else the backoff), which also moves
-   * the planner's `refreshDueAt` there.
+   * Records a failed refresh on the connection: `invalid_grant` marks it `needs_reauth`; every other vendor
+   * failure releases the lease with a not-before time (the vendor's Retry-After, else the backoff), which also
+   * moves the planner's `refreshDueAt` there.
    */
   async #failRefresh(leased: Connection, owner: string, error: unknown): Promise<Attempt> {
     const { integration } = leased;
@@ -576,15 +576,18 @@ export class TokenLifecycle {
       await this.#markUnusable(leased, 'invalid_grant', stored);
       return { kind: 'reauth', error: new NeedsReauthError(integration, 'invalid_grant', error) };
     }
-    const notBefore = now + this.#retryAfter(error, leased.failureCount);
+    const retryAt = now + this.#retryAfter(error, leased.failureCount);
+    // Only the vendor's own answer (or silence) makes everyone wait; a failure on our side before anything was
+    // sent (a secret that could not be read, a lease too short to send safely) lets the next caller try.
+    const vendorAnswered = error instanceof VendorError;
     await this.#deps.store.releaseLease(leased, {
       owner,
       failure: stored,
-      notBefore,
-      refreshDueAt: notBefore,
+      notBefore: vendorAnswered ? retryAt : undefined,
+      refreshDueAt: retryAt,
     });
     await this.#publish(leased, 'connection.refresh_failed', failure);
-    return { kind: 'failed', error, failure, notBefore };
+    return { kind: 'failed', error, failure, notBefore: vendorAnswered ? retryAt : now + 1 };
   }
 
   /**

@@ -132,7 +132,8 @@ export function lambdas(
         fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
         nowMs: world.clock.nowMs,
       },
-      { vendorTimeoutMs: 2_000, writeRetryBudgetMs: 2_000, maxWaitMs: 10_000, ...deps.options },
+      // 5 s: a loaded 2-core CI machine must not turn a slow in-process vendor into an unknown outcome.
+      { vendorTimeoutMs: 5_000, writeRetryBudgetMs: 2_000, maxWaitMs: 15_000, ...deps.options },
     );
     return { client, store, lifecycle };
   });

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { InvalidRequestError } from '../core/errors.js';
 
 export interface Route {
   method: string;
@@ -24,26 +25,37 @@ export function matchRoute(pattern: string, pathname: string): Record<string, st
   const m = regex.exec(pathname);
   if (!m) return undefined;
   const params: Record<string, string> = {};
-  names.forEach((name, i) => {
-    params[name] = decodeURIComponent(m[i + 1] as string);
-  });
+  for (const [i, name] of names.entries()) {
+    try {
+      params[name] = decodeURIComponent(m[i + 1] as string);
+    } catch {
+      // API Gateway refuses a malformed percent-encoding before any Lambda runs: so does the local runtime.
+      throw new InvalidRequestError(`the ${name} in the path is not valid percent-encoding`);
+    }
+  }
   return params;
 }
 
-/** Reads a request body up to `maxBytes` (plus one byte, so the handler's own limit can answer 413). */
+/**
+ * Reads a request body of at most `maxBytes`; a larger one is a 413 (as API Gateway answers past its payload
+ * limit), decided from Content-Length when the client sent one, else while reading.
+ */
 export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req) {
-    const buf = chunk as Buffer;
-    total += buf.length;
-    if (total > maxBytes + 1) {
-      chunks.push(buf.subarray(0, Math.max(0, maxBytes + 1 - (total - buf.length))));
-      break;
-    }
-    chunks.push(buf);
+  const tooLarge = () => new InvalidRequestError('the request body is too large', { status: 413 });
+  if (Number(req.headers['content-length'] ?? 0) > maxBytes) {
+    req.resume(); // discard the rest, so the client reads the 413 instead of a reset connection
+    throw tooLarge();
   }
-  return Buffer.concat(chunks);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    req.on('data', (chunk: Buffer) => {
+      total += chunk.length;
+      if (total <= maxBytes) chunks.push(chunk);
+    });
+    req.once('error', reject);
+    req.once('end', () => (total > maxBytes ? reject(tooLarge()) : resolve(Buffer.concat(chunks))));
+  });
 }
 
 export function toEvent(

@@ -34,7 +34,7 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-/** Larger than any handler accepts, so the handler's own limit (and its 413) decides. */
+/** Larger than any handler accepts, so the handler's own limit (and its 413) decides below it. */
 const MAX_READ_BYTES = 1024 * 1024;
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -121,9 +121,13 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         return;
       }
       sendJson(res, 404, { error: 'not_found', error_description: 'no such route' });
-    })().catch(() => {
-      if (!res.headersSent)
-        sendJson(res, 500, { error: 'server_error', error_description: 'local runtime failure' });
+    })().catch((error: unknown) => {
+      if (res.headersSent) return;
+      if (error instanceof TokenvendError && error.expose) {
+        sendJson(res, error.status, { error: error.error, error_description: error.message });
+        return;
+      }
+      sendJson(res, 500, { error: 'server_error', error_description: 'local runtime failure' });
     });
   });
 

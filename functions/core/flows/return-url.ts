@@ -4,7 +4,11 @@
  */
 import { InvalidRequestError } from '../errors.js';
 
+/** Longest return URL (or SAML RelayState) accepted: it is stored with the flow and echoed in a redirect. */
+export const MAX_RETURN_URL_LENGTH = 2048;
+
 export function isAllowedReturnUrl(candidate: string, allowList: readonly string[]): boolean {
+  if (candidate.length > MAX_RETURN_URL_LENGTH) return false;
   let url: URL;
   try {
     url = new URL(candidate);
@@ -27,6 +31,9 @@ export function checkReturnUrl(
   allowList: readonly string[],
 ): string | undefined {
   if (candidate === undefined || candidate === '') return undefined;
+  if (candidate.length > MAX_RETURN_URL_LENGTH) {
+    throw new InvalidRequestError(`return_to is longer than ${MAX_RETURN_URL_LENGTH} characters`);
+  }
   if (!isAllowedReturnUrl(candidate, allowList)) {
     throw new InvalidRequestError('return_to is not on the allow-list of return URLs');
   }

@@ -14,7 +14,8 @@ export function jsonBody(event: HttpEvent): Record<string, unknown> {
   const text = bodyText(event).trim();
   if (text === '') return {};
   const type = header(event, 'content-type') ?? '';
-  if (!/^application\/json\b/i.test(type)) {
+  // Exactly application/json, with parameters (charset): not json-seq, jsonp or anything else that starts alike.
+  if (!/^application\/json\s*(;|$)/i.test(type)) {
     throw new InvalidRequestError('the body must be application/json', { status: 415 });
   }
   let parsed: unknown;
@@ -32,7 +33,7 @@ export function jsonBody(event: HttpEvent): Record<string, unknown> {
 /** An `application/x-www-form-urlencoded` body; duplicated fields are refused. */
 export function formBody(event: HttpEvent, fields: readonly string[]): Record<string, string | undefined> {
   const type = header(event, 'content-type') ?? '';
-  if (!/^application\/x-www-form-urlencoded\b/i.test(type)) {
+  if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
     throw new InvalidRequestError('the body must be application/x-www-form-urlencoded', { status: 415 });
   }
   const params = new URLSearchParams(bodyText(event));

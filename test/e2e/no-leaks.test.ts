@@ -2,7 +2,9 @@
  * Canary test: the flows (connect, vend, refresh, SAML, disconnect, refused inputs, a vendor outage and a dead
  * grant) run with a canary client secret and the vendor's random tokens while everything written to
  * process.stdout / process.stderr, console.* and the local runtime's error logger is captured. No token, code,
- * state, verifier, assertion, caller JWT or secret may appear in any captured line.
+ * state, verifier, assertion, caller JWT or secret may appear in any captured line. A second run has the vendor
+ * echo the whole request (verifier, refresh token, Basic credentials) in its error_description: none of it may
+ * reach a page, a log line or a stored item (security-checklist items 47 and 53).
  */
 import { connect, OIDC, RETURN_BASE, SSO, type Stack, sleep, startStack } from './support/stack.js';
 
@@ -165,7 +167,10 @@ it('no secret, token, code, state or assertion reaches any output', async () => 
   expect(denied.status).toBe(400);
 
   // The vendor is down while a code is redeemed: a 5xx, which the runtime logs.
-  const down = await stack.call('POST', `/connect/${DOWN}`, { token: alice, json: {} });
+  const down = await stack.call('POST', `/connect/${DOWN}`, {
+    token: alice,
+    json: { return_to: `${RETURN_BASE}x` },
+  });
   const downUrl = new URL(String(down.json?.authorize_url));
   const downState = downUrl.searchParams.get('state');
   const fakeCode = 'code-canary-for-the-down-vendor-0123456789';
@@ -216,19 +221,79 @@ it('no secret, token, code, state or assertion reaches any output', async () => 
   // The capture saw the runtime's output (the outage was logged), so an empty capture cannot pass this test.
   expect(capture.lines.some((l) => l.includes('tokenvend'))).toBe(true);
   expect(secrets.size).toBeGreaterThan(25);
-  // Any 16-character piece of a secret at a multiple of 4: a leaked fragment of 19+ characters is found.
+  expect(leaksIn(capture.lines, secrets)).toEqual([]);
+});
+
+/** Every 16-character piece (at multiples of 4) of the secrets; a leaked fragment of 19+ characters is found. */
+function leaksIn(texts: readonly string[], secretValues: Iterable<string>): string[] {
   const WINDOW = 16;
   const pieces = new Set<string>();
-  for (const secret of secrets)
+  for (const secret of secretValues)
     for (let i = 0; i + WINDOW <= secret.length; i += 4) pieces.add(secret.slice(i, i + WINDOW));
-  const leaks: string[] = [];
-  for (const line of capture.lines) {
-    for (let j = 0; j + WINDOW <= line.length; j++) {
-      if (pieces.has(line.slice(j, j + WINDOW))) {
-        leaks.push(`a secret fragment at ${j} of: ${line.slice(0, 60)}`);
+  const found: string[] = [];
+  for (const text of texts) {
+    for (let j = 0; j + WINDOW <= text.length; j++) {
+      if (pieces.has(text.slice(j, j + WINDOW))) {
+        found.push(`a secret fragment at ${j} of: ${text.slice(0, 60)}`);
         break;
       }
     }
   }
-  expect(leaks).toEqual([]);
+  return found;
+}
+
+it('checklist 53: a vendor that echoes the request in error_description leaks it nowhere', async () => {
+  const echo = captureOutput();
+  const echoed = new Set<string>();
+  const answers: string[] = [];
+  /** The vendor's answer: an OAuth error whose description repeats everything it was sent. */
+  const echoing = (error: string) => (request: { body: string; headers: Record<string, string> }) => {
+    const form = new URLSearchParams(request.body);
+    for (const field of ['code', 'code_verifier', 'refresh_token', 'client_secret']) {
+      const value = form.get(field);
+      if (value) echoed.add(value);
+    }
+    if (request.headers.authorization) echoed.add(request.headers.authorization.replace(/^Basic /, ''));
+    return {
+      status: 400,
+      body: JSON.stringify({
+        error,
+        error_description: `you sent ${request.body} with ${request.headers.authorization ?? ''}`,
+      }),
+    };
+  };
+  try {
+    // A connect whose code redemption is refused with the echo: the callback page must not show it.
+    stack.spy.inject('authorization_code', echoing('invalid_grant'));
+    const start = await stack.call('POST', `/connect/${OIDC}`, {
+      token: await token('dave'),
+      json: { return_to: `${RETURN_BASE}x` },
+    });
+    const callback = await stack.vendor.authorize(String(start.json?.authorize_url), 'dave');
+    const page = await stack.call('GET', `${callback.pathname}${callback.search}`);
+    expect(page.status).toBeGreaterThanOrEqual(400);
+    answers.push(page.text);
+    stack.spy.heal();
+
+    // A connected user whose refresh is refused with the echo: not in the answer, the log or the stored item.
+    const { answer } = await connect(stack, 'erin');
+    expect(answer.status).toBeLessThan(400);
+    await sleep(TTL_SECONDS * FRACTION * 1000 + 1000);
+    stack.spy.inject('refresh_token', echoing('invalid_request'));
+    const vend = await stack.call('GET', `/vend/${OIDC}`, { token: await token('erin') });
+    answers.push(vend.text);
+    const stored = await stack.server.local.app.flows.store.listBySubject(
+      (await stack.server.local.app.callers.verify(`Bearer ${await token('erin')}`)).subject,
+    );
+    // The echoing refusal did run: the failure is stored as its class, with our own words.
+    expect(stored.map((c) => [c.status, c.lastError?.code])).toEqual([['connected', 'rejected']]);
+    answers.push(JSON.stringify(stored.map((c) => ({ ...c, tokens: undefined }))));
+  } finally {
+    stack.spy.heal();
+    echo.restore();
+  }
+  // The echo carried the code, the verifier, the refresh token and the Basic credentials...
+  expect(echoed.size).toBeGreaterThan(3);
+  // ...and none of it reached a page, an answer, a log line or the stored connection.
+  expect(leaksIn([...answers, ...echo.lines], echoed)).toEqual([]);
 });

@@ -20,8 +20,18 @@ export interface VendorRequest {
   at: number;
 }
 
-/** A canned answer the spy gives instead of forwarding (`hang`: never answers, like a dead vendor). */
-export type Fault = { status: number; headers?: Record<string, string>; body: string } | 'hang';
+/** An answer the spy gives instead of forwarding. */
+export interface FaultAnswer {
+  status: number;
+  headers?: Record<string, string>;
+  body: string;
+}
+
+/**
+ * A canned answer, one made from the request (a vendor that echoes what it was sent), or `hang`: never
+ * answers, like a dead vendor.
+ */
+export type Fault = FaultAnswer | ((request: VendorRequest) => FaultAnswer) | 'hang';
 
 export interface VendorSpy {
   /** `http://127.0.0.1:<port>`: use it as the origin of the template's token and revocation endpoints. */
@@ -66,10 +76,11 @@ export async function startVendorSpy(target: string): Promise<VendorSpy> {
         injected.left--;
         const { fault } = injected;
         if (fault === 'hang') return;
-        record.status = fault.status;
-        record.response = fault.body;
-        res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers });
-        res.end(fault.body);
+        const answer = typeof fault === 'function' ? fault(record) : fault;
+        record.status = answer.status;
+        record.response = answer.body;
+        res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+        res.end(answer.body);
         return;
       }
       const forwarded: Record<string, string> = { ...headers };

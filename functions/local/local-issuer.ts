@@ -11,6 +11,7 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK
 import { z } from 'zod';
 import { isUsableSubject, maxSubjectLength } from '../adapters/caller-auth/verifier.js';
 import { ConfigError, InvalidRequestError } from '../core/errors.js';
+import { LOCAL_NAMESPACE } from '../core/subject.js';
 
 export const localAudience = 'tokenvend-local';
 export const localTokenTtlSeconds = 3600;
@@ -38,8 +39,12 @@ export interface LocalIssuer {
   readonly kid: string;
   /** The public key set to serve at {@link LocalIssuer.jwksUri}. */
   readonly jwks: { keys: JWK[] };
-  /** The trusted-caller entry for the local deployment's `callers`. */
-  readonly callerConfig: { issuer: string; audience: string; jwksUri: string };
+  /**
+   * The trusted-caller entry for the local deployment's `callers`. Its namespace is `local` (not the issuer,
+   * which names the port), so stored subjects `user:local:<sub>` survive a change of port, and SAML connections
+   * of a config without callers (default `subjectNamespace`) are vendable with local tokens.
+   */
+  readonly callerConfig: { issuer: string; audience: string; jwksUri: string; namespace: string };
   /** Handles the body of `POST /local/token` (parsed or raw JSON); bad bodies reject with {@link InvalidRequestError}. */
   issueToken(body: unknown): Promise<{ token: string }>;
 }
@@ -67,7 +72,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions): Promise<Lo
     jwksUri,
     kid,
     jwks: { keys: [publicJwk] },
-    callerConfig: { issuer: options.issuer, audience, jwksUri },
+    callerConfig: { issuer: options.issuer, audience, jwksUri, namespace: LOCAL_NAMESPACE },
     async issueToken(body) {
       const { sub } = parseTokenRequest(body);
       const now = Math.floor(Date.now() / 1000);

@@ -4,6 +4,8 @@
  * 50 concurrent vends make one refresh, and after a 429, 503, invalid_grant or unreadable answer neither /vend
  * nor the worker calls the vendor again before the stored not-before time.
  */
+
+import { LOCAL_NAMESPACE, userSubject } from '../../functions/core/subject.js';
 import { connect, type HttpAnswer, OIDC, type Stack, sleep, startStack } from './support/stack.js';
 
 const TTL = 2;
@@ -155,7 +157,10 @@ describe('the vend path with short-lived tokens and a failing vendor', () => {
     expect(stack.server.local.events.recent).toContainEqual(
       expect.objectContaining({ type: 'connection.needs_reauth', reason: 'invalid_grant' }),
     );
-    const stored = await stack.server.local.app.flows.store.get({ integration: OIDC, subject: 'erin' });
+    const stored = await stack.server.local.app.flows.store.get({
+      integration: OIDC,
+      subject: userSubject(LOCAL_NAMESPACE, 'erin'),
+    });
     expect(stored?.lastError?.code).toBe('invalid_grant');
     expect(JSON.stringify(stored?.lastError)).not.toContain(stack.clientSecret);
     expect(answers.map((a) => a.text).join('')).not.toContain(stack.clientSecret);
@@ -168,7 +173,10 @@ describe('the vend path with short-lived tokens and a failing vendor', () => {
     const answers = await vends(stack, token, 30);
     expect(answers[0]?.status).toBe(503);
     expect(sent()).toBe(1);
-    const stored = await stack.server.local.app.flows.store.get({ integration: OIDC, subject: 'frank' });
+    const stored = await stack.server.local.app.flows.store.get({
+      integration: OIDC,
+      subject: userSubject(LOCAL_NAMESPACE, 'frank'),
+    });
     expect(stored?.lastError?.code).toBe('malformed_response');
     expect(stored?.notBefore).toBeGreaterThan(Math.floor(Date.now() / 1000) - 1);
   }, 20_000);

@@ -16,6 +16,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createKmsCipher } from '../../functions/adapters/crypto/index.js';
 import { DynamoConnectionStore, ensureTable } from '../../functions/adapters/dynamodb/index.js';
+import { userSubject } from '../../functions/core/subject.js';
 import { ENV } from '../../functions/handlers/routes.js';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../support/dynamodb-local.js';
 import { type Moto, startMoto } from '../support/moto.js';
@@ -225,7 +226,7 @@ describe('the handlers wired for AWS', () => {
     const accessToken = `at-${crypto.randomUUID()}`;
     await store.put({
       integration: 'genesys-eu',
-      subject: 'alice',
+      subject: userSubject(ISSUER, 'alice'),
       grant: 'authorization_code',
       tokens: { accessToken, tokenType: 'Bearer', issuedAt: now, expiresAt: now + 3600 },
       now,

@@ -11,6 +11,9 @@ export type CallerAuthFailure =
   | 'untrusted_issuer'
   | 'wrong_issuer'
   | 'wrong_audience'
+  | 'wrong_token_use'
+  | 'wrong_client_id'
+  | 'unsupported_critical_header'
   | 'expired'
   | 'not_yet_valid'
   | 'missing_exp'
@@ -28,6 +31,9 @@ const messages: Record<CallerAuthFailure, string> = {
   untrusted_issuer: 'the bearer token is not from a trusted issuer',
   wrong_issuer: 'the bearer token is not from a trusted issuer',
   wrong_audience: 'the bearer token is not intended for this service',
+  wrong_token_use: 'the bearer token is not the kind of token this service accepts',
+  wrong_client_id: 'the bearer token is not intended for this service',
+  unsupported_critical_header: 'the bearer token requires extensions (crit) this service does not support',
   expired: 'the bearer token has expired',
   not_yet_valid: 'the bearer token is not valid yet',
   missing_exp: 'the bearer token has no expiry',

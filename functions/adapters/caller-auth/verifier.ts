@@ -1,11 +1,16 @@
 /**
  * Verifies the caller's user JWT (`Authorization: Bearer ...`) and names its subject. All cryptography and
- * claim checks are aws-jwt-verify's (`JwtVerifier` over every trusted issuer, signature, `alg` against the
- * JWK, `iss`, `aud`, `exp`, `nbf`, kid lookup with its penalty box); this file only chooses the trusted
- * caller entry, adds the checks the library leaves optional (an `exp` must exist, the subject claim) and
- * turns every failure into a typed 401, or a 503 when the issuer's keys cannot be fetched.
+ * claim checks are aws-jwt-verify's (`JwtVerifier` over every generic trusted issuer, `CognitoJwtVerifier` over
+ * the Cognito ones: signature, `alg` against the JWK, `iss`, `aud` or `token_use` + `client_id`, `exp`, `nbf`,
+ * kid lookup with its penalty box); this file only chooses the trusted caller entry, adds the checks the library
+ * leaves out (no `crit` header, an `exp` must exist, the subject claim), builds the stored subject
+ * `user:<namespace>:<claim>` and turns every failure into a typed 401, or a 503 when the issuer's keys cannot be
+ * fetched.
  */
+import { CognitoJwtVerifier } from 'aws-jwt-verify/cognito-verifier';
 import {
+  CognitoJwtInvalidClientIdError,
+  CognitoJwtInvalidTokenUseError,
   FetchError,
   JwkInvalidKtyError,
   JwkInvalidUseError,
@@ -30,18 +35,31 @@ import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
 import { JwtVerifier } from 'aws-jwt-verify/jwt-verifier';
 import type { CallerConfig } from '../../core/config/schema.js';
 import { ConfigError, TokenvendError } from '../../core/errors.js';
+import { callerNamespace, isUsableSubject, userSubject } from '../../core/subject.js';
 import { bearerToken } from './bearer.js';
-import { type CallerAuthConfigInput, parseCallerAuthConfig, type TrustedCaller } from './config.js';
+import {
+  type CallerAuthConfigInput,
+  issuersOf,
+  parseCallerAuthConfig,
+  type TrustedCaller,
+  userPoolIdOf,
+} from './config.js';
 import { CallerAuthError, CallerAuthUnavailableError } from './errors.js';
 import { GuardedJwksFetcher } from './jwks-fetcher.js';
 import { type VerifiedCacheOptions, VerifiedTokenCache } from './verified-cache.js';
 
-/** Longest subject accepted; it becomes part of storage keys. */
-export const maxSubjectLength = 256;
+export { isUsableSubject, maxSubjectLength } from '../../core/subject.js';
 
 export interface CallerIdentity {
-  /** The end user, from the configured subject claim of a verified token. */
+  /**
+   * The stored subject `user:<namespace>:<claim>` (core/subject.ts): the only key the user routes read, write or
+   * delete connections under. No claim value can name a service connection or another namespace's user.
+   */
   readonly subject: string;
+  /** The end user, from the configured subject claim of a verified token. */
+  readonly claim: string;
+  /** The caller entry's namespace (its `namespace`, else its issuer). */
+  readonly namespace: string;
   /** The trusted issuer that signed the token. */
   readonly issuer: string;
   readonly claims: Readonly<JwtPayload>;
@@ -76,7 +94,7 @@ export function createCallerVerifier(
   const { callers } = parseCallerAuthConfig(config);
   const allowInsecure = options.allowInsecureLoopbackJwks ?? false;
   for (const caller of callers) {
-    if (new URL(caller.jwksUri).protocol !== 'https:' && !allowInsecure) {
+    if (caller.jwksUri !== undefined && new URL(caller.jwksUri).protocol !== 'https:' && !allowInsecure) {
       throw new ConfigError(`callers: jwksUri of issuer ${caller.issuer} must use https outside local mode`);
     }
   }
@@ -88,12 +106,46 @@ export function createCallerVerifier(
     inner: options.jwksFetcher,
   });
   const jwksCache = new SimpleJwksCache({ fetcher, penaltyBox });
-  // Issuer and audience are always strings (the schema has no null): no check is ever switched off.
-  const verifier = JwtVerifier.create(
-    callers.map((c) => ({ issuer: c.issuer, audience: c.audience, jwksUri: c.jwksUri })),
-    { jwksCache },
-  );
-  const byIssuer = new Map(callers.map((c) => [c.issuer, c]));
+  const generic = callers.filter((c) => c.tokenUse === undefined);
+  const cognito = callers.filter((c) => c.tokenUse !== undefined);
+  // Issuer, audience, tokenUse and clientId are always set (the schema has no null and requires them): no check
+  // is ever switched off. (CognitoJwtVerifier itself passes `audience: null` to its base and checks `clientId`.)
+  const genericVerifier = generic.length
+    ? JwtVerifier.create(
+        generic.map((c) => ({
+          issuer: c.issuer,
+          audience: c.audience as string | string[],
+          jwksUri: c.jwksUri as string,
+        })),
+        { jwksCache },
+      )
+    : undefined;
+  const cognitoVerifier = cognito.length
+    ? CognitoJwtVerifier.create(
+        cognito.map((c) => ({
+          userPoolId: userPoolIdOf(c),
+          tokenUse: c.tokenUse as 'id' | 'access',
+          clientId: c.clientId as string | string[],
+        })),
+        { jwksCache },
+      )
+    : undefined;
+  const byIssuer = new Map<string, IssuerEntry>();
+  for (const caller of callers) {
+    for (const issuer of issuersOf(caller)) {
+      const verifier = (caller.tokenUse === undefined ? genericVerifier : cognitoVerifier) as {
+        verify(token: string): Promise<JwtPayload>;
+      };
+      byIssuer.set(issuer, {
+        caller,
+        namespace: callerNamespace(caller),
+        // The URI the library fetches: a Cognito pool's follows from the `iss` format it is reached by.
+        jwksUri:
+          caller.tokenUse === undefined ? (caller.jwksUri as string) : `${issuer}/.well-known/jwks.json`,
+        verify: (token) => verifier.verify(token),
+      });
+    }
+  }
 
   const unavailable = (cause: unknown) => new CallerAuthUnavailableError(penaltySeconds, cause);
   const verified = new VerifiedTokenCache<CallerIdentity>(options.verifiedCache);
@@ -103,42 +155,58 @@ export function createCallerVerifier(
       const token = bearerToken(authorizationHeader);
       const cached = verified.get(token);
       if (cached) return cached;
-      const caller = selectCaller(token, byIssuer);
+      const entry = selectCaller(token, byIssuer);
       let payload: JwtPayload;
       try {
-        payload = await verifier.verify(token);
+        payload = await entry.verify(token);
       } catch (e) {
-        throw translate(e, fetcher.lastFetchFailed(caller.jwksUri), unavailable);
+        throw translate(e, fetcher.lastFetchFailed(entry.jwksUri), unavailable);
       }
-      const identity = identify(token, payload, caller);
+      const identity = identify(token, payload, entry);
       verified.set(token, identity, payload.exp as number);
       return identity;
     },
     async hydrate() {
-      try {
-        await verifier.hydrate();
-      } catch (e) {
-        throw unavailable(e);
-      }
+      const results = await Promise.allSettled(
+        [genericVerifier, cognitoVerifier].flatMap((v) => (v ? [v.hydrate()] : [])),
+      );
+      // As the library's own hydrate: fail only when nothing could be fetched.
+      const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed.length === results.length && failed[0]) throw unavailable(failed[0].reason);
     },
   };
 }
 
-/** Picks the trusted caller entry by the (still unverified) `iss`; the library then verifies it again. */
-function selectCaller(token: string, byIssuer: ReadonlyMap<string, TrustedCaller>): TrustedCaller {
+interface IssuerEntry {
+  caller: TrustedCaller;
+  namespace: string;
+  jwksUri: string;
+  verify(token: string): Promise<JwtPayload>;
+}
+
+/**
+ * Picks the trusted caller entry by the (still unverified) `iss`; the library then verifies it again. A token
+ * with a `crit` header is refused here: it asks the recipient to understand extensions, and we understand none
+ * (https://www.rfc-editor.org/rfc/rfc7515#section-4.1.11); aws-jwt-verify ignores `crit`.
+ */
+function selectCaller(token: string, byIssuer: ReadonlyMap<string, IssuerEntry>): IssuerEntry {
   let iss: unknown;
   try {
-    iss = decomposeUnverifiedJwt(token).payload.iss;
+    const { header, payload } = decomposeUnverifiedJwt(token);
+    if (Object.hasOwn(header, 'crit')) throw new CallerAuthError('unsupported_critical_header');
+    iss = payload.iss;
   } catch (e) {
+    if (e instanceof CallerAuthError) throw e;
     throw new CallerAuthError('malformed', e);
   }
-  const caller = typeof iss === 'string' ? byIssuer.get(iss) : undefined;
-  if (!caller) throw new CallerAuthError('untrusted_issuer');
-  return caller;
+  const entry = typeof iss === 'string' ? byIssuer.get(iss) : undefined;
+  if (!entry) throw new CallerAuthError('untrusted_issuer');
+  return entry;
 }
 
 /** Checks the library leaves to us, on a token whose signature and standard claims are already verified. */
-function identify(token: string, payload: JwtPayload, caller: TrustedCaller): CallerIdentity {
+function identify(token: string, payload: JwtPayload, entry: IssuerEntry): CallerIdentity {
+  const { caller } = entry;
   // A token without exp would be valid forever; aws-jwt-verify checks exp only when present.
   if (typeof payload.exp !== 'number') throw new CallerAuthError('missing_exp');
   if (caller.allowedAlgorithms) {
@@ -147,20 +215,15 @@ function identify(token: string, payload: JwtPayload, caller: TrustedCaller): Ca
       throw new CallerAuthError('unsupported_algorithm');
     }
   }
-  const subject = payload[caller.subjectClaim];
-  if (!isUsableSubject(subject)) throw new CallerAuthError('invalid_subject');
-  return { subject, issuer: caller.issuer, claims: payload };
-}
-
-export function isUsableSubject(value: unknown): value is string {
-  return (
-    typeof value === 'string' &&
-    value.length > 0 &&
-    value.length <= maxSubjectLength &&
-    value.isWellFormed() &&
-    value.trim() === value &&
-    !/\p{Cc}/u.test(value)
-  );
+  const claim = payload[caller.subjectClaim];
+  if (!isUsableSubject(claim)) throw new CallerAuthError('invalid_subject');
+  let subject: string;
+  try {
+    subject = userSubject(entry.namespace, claim);
+  } catch (e) {
+    throw new CallerAuthError('invalid_subject', e);
+  }
+  return { subject, claim, namespace: entry.namespace, issuer: caller.issuer, claims: payload };
 }
 
 function translate(
@@ -180,6 +243,8 @@ function translate(
   if (e instanceof JwtNotBeforeError) return new CallerAuthError('not_yet_valid', e);
   if (e instanceof JwtInvalidIssuerError) return new CallerAuthError('wrong_issuer', e);
   if (e instanceof JwtInvalidAudienceError) return new CallerAuthError('wrong_audience', e);
+  if (e instanceof CognitoJwtInvalidTokenUseError) return new CallerAuthError('wrong_token_use', e);
+  if (e instanceof CognitoJwtInvalidClientIdError) return new CallerAuthError('wrong_client_id', e);
   if (e instanceof JwtInvalidSignatureAlgorithmError) return new CallerAuthError('unsupported_algorithm', e);
   if (e instanceof JwtInvalidSignatureError) return new CallerAuthError('invalid_signature', e);
   if (e instanceof JwkValidationError || e instanceof JwkInvalidUseError || e instanceof JwkInvalidKtyError)

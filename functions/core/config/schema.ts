@@ -4,6 +4,7 @@
  * `secret` is accepted only in local mode, AWS reads secrets from Secrets Manager.
  */
 import { z } from 'zod';
+import { callerNamespace, isUsableNamespace, LOCAL_NAMESPACE, maxNamespaceLength } from '../subject.js';
 
 const integrationId = z
   .string()
@@ -17,6 +18,12 @@ export const samlConfigSchema = z.strictObject({
   spEntityId: z.string().min(1),
   /** Read the subject from this attribute instead of NameID. */
   subjectAttribute: z.string().min(1).optional(),
+  /**
+   * The caller namespace the SAML subject belongs to: connections are stored as `user:<subjectNamespace>:<NameID>`
+   * and vended to callers of that namespace. Default: the callers' namespace when they all share one (`local`, the
+   * local issuer's, when no callers are configured); required when the callers have several.
+   */
+  subjectNamespace: z.string().refine(isUsableNamespace, namespaceProblem()).optional(),
 });
 
 export const serviceConnectionSchema = z.strictObject({
@@ -70,16 +77,107 @@ export const refreshConfigSchema = z.strictObject({
   workerTimeoutSeconds: z.number().int().min(10).max(900).default(60),
 });
 
-export const callerConfigSchema = z.strictObject({
-  issuer: z.string().min(1),
-  audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-  jwksUri: z.string().url(),
-  subjectClaim: z.string().min(1).default('sub'),
-  /** Narrows the accepted JWS algorithms (validated against aws-jwt-verify's set by the caller-auth adapter). */
-  allowedAlgorithms: z.array(z.string().min(1)).min(1).optional(),
-});
+const oneOrMore = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
-export const deploymentConfigSchema = z.strictObject({
+function namespaceProblem(): string {
+  return `1 to ${maxNamespaceLength} characters, no control characters or surrounding spaces`;
+}
+
+/** `https://cognito-idp.<region>.amazonaws.com/<userPoolId>`, the pool id starting with its region. */
+export const cognitoIssuerPattern =
+  /^https:\/\/cognito-idp\.((?:eusc-[a-z]{2}|[a-z]{2})-(?:gov-)?[a-z]+-\d)\.amazonaws\.com\/(\1_[a-zA-Z0-9]+)$/;
+
+/**
+ * The rules between a caller entry's fields, shared with the caller-auth adapter's stricter schema: a generic
+ * caller names `audience` and `jwksUri`; a Cognito caller (`tokenUse`) names `clientId` (checked against `aud`
+ * for ID tokens, `client_id` for access tokens) and a user pool issuer, whose JWKS URI is fixed. No check can
+ * be left out: every option the verifier gets is set.
+ */
+export function checkCallerShape(
+  caller: {
+    issuer: string;
+    audience?: unknown;
+    jwksUri?: string | undefined;
+    namespace?: string | undefined;
+    tokenUse?: string | undefined;
+    clientId?: unknown;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (caller.tokenUse === undefined) {
+    if (caller.audience === undefined) issue('audience', 'required (or tokenUse and clientId for Cognito)');
+    if (caller.jwksUri === undefined) issue('jwksUri', 'required');
+    if (caller.clientId !== undefined)
+      issue('clientId', 'only with tokenUse (Cognito); others name audience');
+  } else {
+    if (caller.clientId === undefined) issue('clientId', 'required with tokenUse');
+    if (caller.audience !== undefined) issue('audience', 'not with tokenUse: Cognito callers name clientId');
+    if (!cognitoIssuerPattern.test(caller.issuer)) {
+      issue('issuer', 'with tokenUse: https://cognito-idp.<region>.amazonaws.com/<userPoolId>');
+    } else if (caller.jwksUri !== undefined && caller.jwksUri !== `${caller.issuer}/.well-known/jwks.json`) {
+      issue('jwksUri', "with tokenUse: omit it, or the user pool's <issuer>/.well-known/jwks.json");
+    }
+  }
+  if (caller.namespace === undefined && !isUsableNamespace(caller.issuer)) {
+    issue('namespace', `required: the issuer is not usable as the namespace (${namespaceProblem()})`);
+  }
+}
+
+export const callerConfigSchema = z
+  .strictObject({
+    issuer: z.string().min(1),
+    /** The `aud` the token must name (generic callers). */
+    audience: oneOrMore.optional(),
+    /** Optional only for Cognito callers (`tokenUse`), whose JWKS URI follows from the issuer. */
+    jwksUri: z.string().url().optional(),
+    subjectClaim: z.string().min(1).default('sub'),
+    /** Narrows the accepted JWS algorithms (validated against aws-jwt-verify's set by the caller-auth adapter). */
+    allowedAlgorithms: z.array(z.string().min(1)).min(1).optional(),
+    /**
+     * Whose users these are: stored subjects are `user:<namespace>:<claim>`. Default: the issuer, so two issuers'
+     * equal `sub` values are two users; callers given the same namespace share their users.
+     */
+    namespace: z.string().refine(isUsableNamespace, namespaceProblem()).optional(),
+    /** Cognito mode: accept only this token use (`id` or `access`), with `clientId`. */
+    tokenUse: z.enum(['id', 'access']).optional(),
+    /** Cognito mode: the app client id(s); `aud` of ID tokens, `client_id` of access tokens. */
+    clientId: oneOrMore.optional(),
+  })
+  .superRefine(checkCallerShape);
+
+/**
+ * SAML subjects and caller namespaces agree: without `subjectNamespace` the callers must have a single namespace,
+ * and an explicit one must be a caller's (or the local issuer's).
+ */
+function checkSamlNamespaces(
+  config: {
+    integrations: Record<string, { saml?: { subjectNamespace?: string | undefined } | undefined }>;
+    callers: { issuer: string; namespace?: string | undefined }[];
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const namespaces = new Set(config.callers.map(callerNamespace));
+  for (const [id, integration] of Object.entries(config.integrations)) {
+    const saml = integration.saml;
+    if (!saml) continue;
+    const path = ['integrations', id, 'saml', 'subjectNamespace'];
+    if (saml.subjectNamespace === undefined) {
+      if (namespaces.size > 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message:
+            'required when the callers have more than one namespace: the namespace whose users these are',
+        });
+      }
+    } else if (!namespaces.has(saml.subjectNamespace) && saml.subjectNamespace !== LOCAL_NAMESPACE) {
+      ctx.addIssue({ code: 'custom', path, message: "names no caller's namespace" });
+    }
+  }
+}
+
+const deploymentConfigObject = z.strictObject({
   $schema: z.string().optional(),
   /** Public base URL of the API (`https://tokens.example.com`); redirect URIs are built from it. */
   publicBaseUrl: z.string().url().optional(),
@@ -96,6 +194,9 @@ export const deploymentConfigSchema = z.strictObject({
     workerTimeoutSeconds: 60,
   }),
 });
+
+/** The deployment config, with the rules that span sections (SAML subject namespaces vs callers). */
+export const deploymentConfigSchema = deploymentConfigObject.superRefine(checkSamlNamespaces);
 
 export type DeploymentConfig = z.output<typeof deploymentConfigSchema>;
 export type DeploymentConfigInput = z.input<typeof deploymentConfigSchema>;

@@ -6,6 +6,7 @@
 import { InvalidRequestError } from '../errors.js';
 import { requestToken } from '../oauth/engine.js';
 import { validateSamlResponse } from '../saml/validate.js';
+import { samlSubjectNamespace, userSubject } from '../subject.js';
 import { withClientSecret } from './client-secret.js';
 import { acsUrl, type FlowDeps, integrationOf } from './deps.js';
 import { isAllowedReturnUrl } from './return-url.js';
@@ -19,6 +20,7 @@ export interface AcsInput {
 
 export interface AcsResult {
   integration: string;
+  /** The stored subject `user:<subjectNamespace>:<NameID>`. */
   subject: string;
   /** The RelayState when it is an allow-listed URL; otherwise the handler shows a result page. */
   returnTo?: string | undefined;
@@ -39,6 +41,9 @@ export async function completeSamlSignIn(deps: FlowDeps, input: AcsInput): Promi
     { ...saml, acsUrl: acsUrl(input.baseUrl, integration.id) },
     { now: new Date(deps.now() * 1000), replay: deps.replay, integration: integration.id },
   );
+  // The user's stored subject, built like a caller's (core/subject.ts) so that a caller of the integration's
+  // subject namespace vends it; an unusable NameID is refused here, before any vendor call.
+  const subject = userSubject(samlSubjectNamespace(saml, deps.deployment.config.callers), assertion.subject);
   const tokens = await withClientSecret(deps.secrets, integration.id, (client) =>
     requestToken(
       integration.provider,
@@ -52,12 +57,8 @@ export async function completeSamlSignIn(deps: FlowDeps, input: AcsInput): Promi
       { fetch: deps.fetch, timeoutMs: deps.vendorTimeoutMs, now: deps.now },
     ),
   );
-  await deps.lifecycle.storeNewConnection(integration, {
-    subject: assertion.subject,
-    grant: 'saml2_bearer',
-    tokens,
-  });
+  await deps.lifecycle.storeNewConnection(integration, { subject, grant: 'saml2_bearer', tokens });
   const relay = input.relayState;
   const returnTo = relay && isAllowedReturnUrl(relay, deps.deployment.config.returnUrls) ? relay : undefined;
-  return { integration: integration.id, subject: assertion.subject, returnTo };
+  return { integration: integration.id, subject, returnTo };
 }

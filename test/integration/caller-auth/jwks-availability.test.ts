@@ -67,7 +67,7 @@ describe('unknown-kid flood (penalty box)', () => {
       expect((r as PromiseRejectedResult).reason).toBeInstanceOf(CallerAuthError);
       expect((r as PromiseRejectedResult).reason.status).toBe(401);
     }
-    expect((await verifier.verify(good)).subject).toBe('alice');
+    expect((await verifier.verify(good)).claim).toBe('alice');
 
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(jwks.fetches).toBe(1);
@@ -95,7 +95,7 @@ describe('unknown-kid flood (penalty box)', () => {
     expect(jwks.fetches).toBe(1);
 
     await sleep(1100);
-    expect((await verifier.verify(rotatedToken)).subject).toBe('bob');
+    expect((await verifier.verify(rotatedToken)).claim).toBe('bob');
     expect(jwks.fetches).toBe(2);
   });
 
@@ -106,7 +106,7 @@ describe('unknown-kid flood (penalty box)', () => {
     const next = await makeKey();
     jwks.keys = [key.jwk, next.jwk];
     const token = `Bearer ${await signToken(next, claimsFor(issuer, audience, { sub: 'carol' }))}`;
-    expect((await verifier.verify(token)).subject).toBe('carol');
+    expect((await verifier.verify(token)).claim).toBe('carol');
     expect(jwks.fetches).toBe(2);
   });
 });
@@ -142,7 +142,7 @@ describe('JWKS unavailable (fail closed)', () => {
     jwks.mode = 'ok';
     await expect(verifier.verify(good)).rejects.toBeInstanceOf(CallerAuthUnavailableError);
     await sleep(1100);
-    expect((await verifier.verify(good)).subject).toBe('alice');
+    expect((await verifier.verify(good)).claim).toBe('alice');
     expect(jwks.fetches).toBe(2);
   });
 

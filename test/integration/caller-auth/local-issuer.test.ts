@@ -59,7 +59,7 @@ describe('local issuer', () => {
       { allowInsecureLoopbackJwks: true },
     );
     const identity = await verifier.verify(`Bearer ${token}`);
-    expect(identity).toMatchObject({ subject: 'alice', issuer: issuerUrl });
+    expect(identity).toMatchObject({ subject: 'user:local:alice', claim: 'alice', issuer: issuerUrl });
   });
 
   it('keeps its key across restarts with the same directory (0600 key file)', async () => {
@@ -75,7 +75,7 @@ describe('local issuer', () => {
       { callers: [restarted.callerConfig] },
       { allowInsecureLoopbackJwks: true },
     );
-    expect((await verifier.verify(`Bearer ${token}`)).subject).toBe('bob');
+    expect((await verifier.verify(`Bearer ${token}`)).claim).toBe('bob');
     expect((await stat(join(dir, localKeyFileName))).mode & 0o777).toBe(0o600);
   });
 

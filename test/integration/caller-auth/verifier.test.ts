@@ -86,7 +86,8 @@ describe('accepted tokens', () => {
   it('yields the sub of a valid token from the first issuer', async () => {
     const token = await signToken(keyA, claimsFor(issuerA, audienceA, { sub: 'alice@example.com' }));
     const identity = await verifier.verify(`Bearer ${token}`);
-    expect(identity.subject).toBe('alice@example.com');
+    expect(identity.claim).toBe('alice@example.com');
+    expect(identity.subject).toBe('user:https%3A%2F%2Fidp-a.example.com%2F:alice%40example.com');
     expect(identity.issuer).toBe(issuerA);
     expect(identity.claims.aud).toBe(audienceA);
   });
@@ -97,18 +98,18 @@ describe('accepted tokens', () => {
       claimsFor(issuerB, audienceB, { sub: 'pairwise-xyz', oid: 'oid-42' }),
     );
     const identity = await verifier.verify(`Bearer ${token}`);
-    expect(identity).toMatchObject({ subject: 'oid-42', issuer: issuerB });
+    expect(identity).toMatchObject({ claim: 'oid-42', issuer: issuerB });
   });
 
   it('accepts an ES256 token of the second issuer, one of its audiences and a lowercase scheme', async () => {
     const token = await signToken(keyBec, claimsFor(issuerB, 'other-api', { oid: 'oid-7' }));
-    expect((await verifier.verify(`bearer ${token}`)).subject).toBe('oid-7');
+    expect((await verifier.verify(`bearer ${token}`)).claim).toBe('oid-7');
   });
 
   it('accepts a subject of exactly 256 characters', async () => {
     const sub = 'x'.repeat(256);
     const token = await signToken(keyA, claimsFor(issuerA, audienceA, { sub }));
-    expect((await verifier.verify(`Bearer ${token}`)).subject).toBe(sub);
+    expect((await verifier.verify(`Bearer ${token}`)).claim).toBe(sub);
   });
 });
 
@@ -222,7 +223,7 @@ describe('refused tokens (401 invalid_token)', () => {
     const error = await rejectionOf(() => strict.verify(`Bearer ${rsa}`));
     expect((error as CallerAuthError).reason).toBe('unsupported_algorithm');
     const ec = await signToken(keyBec, claimsFor(issuerB, audienceB));
-    expect((await strict.verify(`Bearer ${ec}`)).subject).toBe('alice');
+    expect((await strict.verify(`Bearer ${ec}`)).claim).toBe('alice');
   });
 
   it('unusable subjects: absent, not a string, empty, too long, control characters, padded', async () => {
@@ -313,8 +314,8 @@ describe('custom JWKS transport keeps https URIs in production shape', () => {
       { jwksFetcher: fetcher },
     );
     const token = await signToken(key, claimsFor(issuer, 'client-1', { username: 'agent-7' }));
-    expect((await v.verify(`Bearer ${token}`)).subject).toBe('agent-7');
-    expect((await v.verify(`Bearer ${token}`)).subject).toBe('agent-7');
+    expect((await v.verify(`Bearer ${token}`)).claim).toBe('agent-7');
+    expect((await v.verify(`Bearer ${token}`)).claim).toBe('agent-7');
     expect(calls).toEqual([jwksUri]);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Service connections: tokens for other services (client credentials, JWT bearer, password, static Basic),
- * fetched through an IAM-authorised route. The connection is a named service account (`service:<name>`); its
- * credentials are obtained on first use and again whenever they lapse, and refreshed single-flight otherwise.
+ * fetched through an IAM-authorised route. The connection is a named service account (`service:<name>`, a key
+ * space no user subject can name: users are `user:<namespace>:<claim>`, see core/subject.ts); its credentials
+ * are obtained on first use and again whenever they lapse, and refreshed single-flight otherwise.
  */
 
 import type { Integration } from '../config/deployment.js';
@@ -10,13 +11,37 @@ import { NeedsReauthError, NotConnectedError } from '../lifecycle/errors.js';
 import type { ClientSecret } from '../oauth/client-auth.js';
 import { requestToken, staticTokenSet } from '../oauth/engine.js';
 import type { GrantInput } from '../oauth/token-request.js';
+import { serviceSubject } from '../subject.js';
 import type { TokenSet } from '../token-set.js';
 import { withClientSecret } from './client-secret.js';
 import { type FlowDeps, integrationOf } from './deps.js';
 import { type VendResult, vendFor } from './vend.js';
 
-export function serviceSubject(connection: string): string {
-  return `service:${connection}`;
+export { serviceSubject };
+
+/** `arn:<partition>:sts::<account>:assumed-role/<role name>/<session name>`: what API Gateway reports for a role. */
+const assumedRoleArn =
+  /^arn:(aws(?:-[a-z]+)*):sts::(\d{12}):assumed-role\/([\w+=,.@-]{1,64})\/[\w+=,.@-]{1,64}$/;
+/** `arn:<partition>:iam::<account>:role/<optional/path/><role name>`: how an allow-list names a role. */
+const roleArn = /^arn:(aws(?:-[a-z]+)*):iam::(\d{12}):role\/(?:[\x21-\x7e]*\/)?([\w+=,.@-]{1,64})$/;
+
+/**
+ * Whether `principal` (API Gateway's `requestContext.authorizer.iam.userArn`) is on `allowList`. An entry equal to
+ * the principal matches (IAM users: `arn:aws:iam::<account>:user/<path/>name`); a role entry
+ * `arn:aws:iam::<account>:role/<path/>Name` also matches every session of that role,
+ * `arn:aws:sts::<account>:assumed-role/Name/<session>`: same partition, same account, same role name (exactly, as
+ * created; role names are unique in an account, and the STS ARN drops the path). Nothing else matches: no
+ * prefixes, no wildcards, no other account.
+ */
+export function isPrincipalAllowed(allowList: readonly string[], principal: string | undefined): boolean {
+  if (!principal) return false;
+  if (allowList.includes(principal)) return true;
+  const session = assumedRoleArn.exec(principal);
+  if (!session) return false;
+  return allowList.some((entry) => {
+    const role = roleArn.exec(entry);
+    return role !== null && role[1] === session[1] && role[2] === session[2] && role[3] === session[3];
+  });
 }
 
 function grantInput(
@@ -77,10 +102,7 @@ export async function vendServiceToken(
   const spec = Object.hasOwn(connections, input.connection) ? connections[input.connection] : undefined;
   if (!spec)
     throw new InvalidRequestError('no such service connection', { status: 404, error: 'unknown_connection' });
-  if (
-    spec.allowedPrincipals.length > 0 &&
-    !(input.principal && spec.allowedPrincipals.includes(input.principal))
-  ) {
+  if (spec.allowedPrincipals.length > 0 && !isPrincipalAllowed(spec.allowedPrincipals, input.principal)) {
     throw new InvalidRequestError('this principal may not use this service connection', {
       status: 403,
       error: 'access_denied',

@@ -63,6 +63,10 @@ export const CONNECTION_ATTRIBUTES = {
 export const ITEM_KINDS = {
   connection: 'connection',
   connectState: 'connect_state',
+  /** Per subject: the outstanding connect states (hash -> expiry), to cap them. */
+  connectStateSlots: 'connect_state_slots',
+  /** Tokens of a finished browser flow until the starting subject claims them. */
+  parkedConnection: 'parked_connection',
   samlAssertion: 'saml_assertion',
 } as const;
 
@@ -84,6 +88,21 @@ export const CONNECTION_SORT_PREFIX = 'conn#';
 /** The state is a bearer secret until consumed: only its hash is stored as the key. */
 export function connectStateKey(state: string): { pk: string; sk: string } {
   return { pk: `state#${hash(state)}`, sk: 'state' };
+}
+
+/** The name of a state in its subject's slot map: the same hash as its key, never the state itself. */
+export function connectStateSlot(state: string): string {
+  return hash(state);
+}
+
+/** One item per subject listing its outstanding connect states (`slots`), so that they can be capped. */
+export function connectStateSlotsKey(subject: string): { pk: string; sk: string } {
+  return { pk: `stateslots#${hash(subject)}`, sk: 'stateslots' };
+}
+
+/** The claim code is a bearer secret until claimed: only its hash is stored as the key. */
+export function parkedConnectionKey(claimCode: string): { pk: string; sk: string } {
+  return { pk: `parked#${hash(claimCode)}`, sk: 'parked' };
 }
 
 export function samlAssertionKey(integration: string, assertionId: string): { pk: string; sk: string } {

@@ -193,9 +193,54 @@ export interface ConnectFlowState {
   createdAt: number;
 }
 
+/** What storing a connect-flow state did: stored, or refused because the subject has too many outstanding. */
+export type ConnectStatePut =
+  | { stored: true }
+  /** `freeAt`: when the earliest of the subject's outstanding states expires (epoch seconds). */
+  | { stored: false; freeAt: number };
+
 export interface ConnectFlowStateStore {
-  /** Stores `record` under `state` until `expiresAt` (epoch seconds). Throws if `state` already exists. */
-  put(state: string, record: ConnectFlowState, expiresAt: number): Promise<void>;
+  /**
+   * Stores `record` under `state` until `expiresAt` (epoch seconds). Throws if `state` already exists. With
+   * `maxPerSubject`, stores nothing when `record.subject` already has that many unexpired, unconsumed states.
+   */
+  put(
+    state: string,
+    record: ConnectFlowState,
+    expiresAt: number,
+    options?: { maxPerSubject?: number },
+  ): Promise<ConnectStatePut>;
   /** Atomically removes and returns the record; undefined when absent, already consumed or expired. */
   consume(state: string): Promise<ConnectFlowState | undefined>;
+}
+
+/**
+ * Tokens of a finished browser flow, waiting for the subject that started it to claim them (DESIGN flow 1):
+ * whoever signed in at the vendor, only the starting subject's own JWT turns them into its connection.
+ */
+export interface ParkedConnection {
+  integration: string;
+  /** The subject that started the flow (`POST /connect`): the only one that may claim. */
+  subject: string;
+  grant: string;
+  tokens: TokenSet;
+  createdAt: number;
+}
+
+/** What a claim found under a claim code. `expired`: past its TTL (DynamoDB deletes lazily), now removed. */
+export type ParkedClaim = { parked: ParkedConnection; expired: boolean };
+
+export interface ParkedConnectionStore {
+  /**
+   * Stores `parked` (tokens encrypted under integration + starting subject) under a hash of `claimCode` until
+   * `expiresAt` (epoch seconds). Throws if the code already exists.
+   */
+  park(claimCode: string, parked: ParkedConnection, expiresAt: number): Promise<void>;
+  /**
+   * Atomically removes and returns what is parked under `claimCode` for `integration` (single use: of any
+   * number of concurrent claims exactly one gets it); undefined when unknown, already claimed or parked for
+   * another integration (then it stays). An expired record is removed and returned with `expired: true`, so
+   * its tokens can still be revoked.
+   */
+  consume(claimCode: string, integration: string, now: number): Promise<ParkedClaim | undefined>;
 }

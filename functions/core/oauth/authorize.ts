@@ -27,6 +27,11 @@ export function createState(): string {
   return oauth.generateRandomState();
 }
 
+/** A fresh unguessable OpenID Connect `nonce`, kept with the state and checked in the ID token. */
+export function createNonce(): string {
+  return oauth.generateRandomNonce();
+}
+
 /** Whether this provider wants PKCE for this client. */
 export function usesPkce(provider: ResolvedProvider, client: ClientSecret): boolean {
   const pkce = provider.template.grants.authorization_code?.pkce;
@@ -41,6 +46,8 @@ export interface AuthorizationUrlInput {
   pkce?: Pkce | undefined;
   /** Defaults to the template's `defaultScopes`. */
   scopes?: readonly string[] | undefined;
+  /** OpenID Connect providers: the nonce the ID token must carry. */
+  nonce?: string | undefined;
 }
 
 /** Builds the vendor authorization URL, including the template's directives (Genesys `org`, RingCentral `brandId`). */
@@ -74,6 +81,8 @@ export function buildAuthorizationUrl(provider: ResolvedProvider, input: Authori
     }
     if (resolved !== '') p.set(name, resolved);
   }
+  // After the directives: a template cannot replace the nonce the ID token is checked against.
+  if (input.nonce) p.set('nonce', input.nonce);
   return url;
 }
 

@@ -2,7 +2,15 @@
  * The grant engine: one entry point per vendor interaction, each `build -> send -> process`.
  * Vendor HTTP goes through the injected fetch with a timeout; nothing here reads the environment or logs.
  */
-import { ConfigError, MalformedResponseError, TokenvendError, VendorRejectedError } from '../errors.js';
+import { createLocalJWKSet, decodeProtectedHeader, errors as jose, jwtVerify } from 'jose';
+import {
+  ConfigError,
+  InvalidRequestError,
+  MalformedResponseError,
+  TokenvendError,
+  VendorRejectedError,
+  VendorUnavailableError,
+} from '../errors.js';
 import { interpolate, lookupFrom, MissingValueError } from '../provider/interpolate.js';
 import type { ResolvedProvider } from '../provider/resolve.js';
 import type { TokenSet } from '../token-set.js';
@@ -24,7 +32,12 @@ export interface EngineDeps {
 const DEFAULT_TIMEOUT_MS = 10_000;
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-/** Runs one grant at the vendor's token endpoint and returns the mapped {@link TokenSet}. */
+/**
+ * Runs one grant at the vendor's token endpoint and returns the mapped {@link TokenSet}. An `id_token` is
+ * returned only where it can be checked: the authorization code grant of an OpenID Connect provider, whose
+ * caller must pass it through {@link verifyIdToken} before storing it. Every other ID token is dropped, so an
+ * unchecked one is never stored (a refresh keeps the checked one it had).
+ */
 export async function requestToken(
   provider: ResolvedProvider,
   input: GrantInput,
@@ -36,7 +49,154 @@ export async function requestToken(
     fetch: deps.fetch,
     timeoutMs: deps.timeoutMs ?? DEFAULT_TIMEOUT_MS,
   });
-  return processTokenResponse(provider, response, (deps.now ?? nowSeconds)());
+  const tokens = processTokenResponse(provider, response, (deps.now ?? nowSeconds)());
+  if (tokens.idToken === undefined || (input.grant === 'authorization_code' && isOidc(provider))) {
+    return tokens;
+  }
+  return { ...tokens, idToken: undefined };
+}
+
+/** Whether the template declares OpenID Connect (`endpoints.jwks`): nonce sent, ID token checked. */
+export function isOidc(provider: ResolvedProvider): boolean {
+  return provider.endpoints.jwks !== undefined;
+}
+
+/** Signature algorithms an ID token may use: asymmetric only (no `none`, no HMAC with the client secret). */
+export const ID_TOKEN_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+];
+
+/** Clock skew allowed on `exp`, `iat` and `nbf`. */
+const ID_TOKEN_CLOCK_TOLERANCE_SECONDS = 60;
+
+/** The check an ID token failed; the answer names it in our own words, never a claim's value. */
+export type IdTokenCheck =
+  | 'missing'
+  | 'malformed'
+  | 'algorithm'
+  | 'signature'
+  | 'issuer'
+  | 'audience'
+  | 'authorized_party'
+  | 'time'
+  | 'nonce';
+
+/** 400 `invalid_request`: the ID token failed `check`. The message is our own words; no claim value is kept. */
+export class IdTokenRefusedError extends InvalidRequestError {
+  readonly check: IdTokenCheck;
+
+  constructor(check: IdTokenCheck) {
+    super(`the vendor's ID token was refused (${check})`);
+    this.check = check;
+  }
+}
+
+function refused(check: IdTokenCheck): IdTokenRefusedError {
+  return new IdTokenRefusedError(check);
+}
+
+function claimCheck(claim: string): IdTokenCheck {
+  if (claim === 'iss') return 'issuer';
+  if (claim === 'aud') return 'audience';
+  if (claim === 'exp' || claim === 'iat' || claim === 'nbf') return 'time';
+  return 'malformed';
+}
+
+/** The vendor's JWKS, fetched through the injected fetch (one GET per finished connect flow). */
+async function fetchJwks(provider: ResolvedProvider, url: string, deps: EngineDeps) {
+  const id = provider.template.id;
+  const response = await send(
+    { method: 'GET', url, headers: { accept: 'application/json' } },
+    { fetch: deps.fetch, timeoutMs: deps.timeoutMs ?? DEFAULT_TIMEOUT_MS },
+  );
+  if (response.status >= 500) {
+    throw new VendorUnavailableError(`${id} JWKS answered HTTP ${response.status}`, {
+      error: 'temporarily_unavailable',
+      status: 502,
+      vendorStatus: response.status,
+      outcomeUnknown: false,
+    });
+  }
+  try {
+    if (response.status !== 200) throw new Error('not 200');
+    return createLocalJWKSet(JSON.parse(response.body));
+  } catch {
+    throw new MalformedResponseError(`${id} JWKS answer is not a JWK set (HTTP ${response.status})`, {
+      error: 'server_error',
+      status: 502,
+      vendorStatus: response.status,
+    });
+  }
+}
+
+/**
+ * Checks the ID token of an OpenID Connect code flow (OIDC Core §3.1.3.7): an asymmetric signature by a key of
+ * the provider's JWKS, `iss` = the provider's issuer, `aud` contains the client_id (and `azp`, when present or
+ * with several audiences, is the client_id), `exp`/`iat` within a minute's skew, and `nonce` = the one sent in
+ * the authorization request. `required`: an ID token must be present (`openid` was requested). Throws a 400
+ * `invalid_request` naming the failed check; returns the ID token's `sub`.
+ */
+export async function verifyIdToken(
+  provider: ResolvedProvider,
+  idToken: string | undefined,
+  expected: { clientId: string; nonce: string | undefined; required: boolean },
+  deps: EngineDeps,
+): Promise<string | undefined> {
+  if (idToken === undefined) {
+    if (expected.required) throw refused('missing');
+    return undefined;
+  }
+  const jwksUrl = provider.endpoints.jwks;
+  if (!jwksUrl || !provider.issuer) {
+    throw new ConfigError(`provider ${provider.template.id} declares no JWKS or issuer for ID tokens`);
+  }
+  let alg: unknown;
+  try {
+    alg = decodeProtectedHeader(idToken).alg;
+  } catch {
+    throw refused('malformed');
+  }
+  if (typeof alg !== 'string' || !ID_TOKEN_ALGORITHMS.includes(alg)) throw refused('algorithm');
+  const keys = await fetchJwks(provider, jwksUrl, deps);
+  let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
+  try {
+    ({ payload } = await jwtVerify(idToken, keys, {
+      issuer: provider.issuer,
+      audience: expected.clientId,
+      algorithms: ID_TOKEN_ALGORITHMS,
+      requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
+      clockTolerance: ID_TOKEN_CLOCK_TOLERANCE_SECONDS,
+      currentDate: new Date((deps.now ?? nowSeconds)() * 1000),
+    }));
+  } catch (e) {
+    if (e instanceof jose.JWTExpired) throw refused('time');
+    if (e instanceof jose.JWTClaimValidationFailed) throw refused(claimCheck(e.claim));
+    if (e instanceof jose.JOSEAlgNotAllowed || e instanceof jose.JOSENotSupported) throw refused('algorithm');
+    if (
+      e instanceof jose.JWSSignatureVerificationFailed ||
+      e instanceof jose.JWKSNoMatchingKey ||
+      e instanceof jose.JWKSMultipleMatchingKeys
+    ) {
+      throw refused('signature');
+    }
+    throw refused('malformed');
+  }
+  const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  if ((payload.azp !== undefined || audiences.length > 1) && payload.azp !== expected.clientId) {
+    throw refused('authorized_party');
+  }
+  if (payload.nonce !== expected.nonce) throw refused('nonce');
+  return payload.sub;
 }
 
 /** RFC 7617 user-pass in UTF-8 (btoa would throw on, or mis-encode, anything beyond Latin-1). */

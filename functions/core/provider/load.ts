@@ -57,6 +57,7 @@ function* templatedStrings(t: ProviderTemplate): Generator<{ path: Path; value: 
   if (e.discovery) yield { path: ['endpoints', 'discovery'], value: e.discovery, scope: 'url' };
   if (e.revoke) yield { path: ['endpoints', 'revoke', 'url'], value: e.revoke.url, scope: 'url' };
   if (e.userinfo) yield { path: ['endpoints', 'userinfo', 'url'], value: e.userinfo.url, scope: 'url' };
+  if (e.jwks) yield { path: ['endpoints', 'jwks'], value: e.jwks, scope: 'url' };
   if (t.authorize.issuer) yield { path: ['authorize', 'issuer'], value: t.authorize.issuer, scope: 'url' };
   for (const [k, v] of Object.entries(t.authorize.params)) {
     yield { path: ['authorize', 'params', k], value: v, scope: 'authorizeParam' };

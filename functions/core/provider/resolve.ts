@@ -22,6 +22,8 @@ export interface ResolvedEndpoints {
   revoke?: string | undefined;
   userinfo?: string | undefined;
   discovery?: string | undefined;
+  /** OpenID Connect: the JWKS of the vendor's ID tokens (set = the provider is OIDC). */
+  jwks?: string | undefined;
   /** Per-grant token endpoint overrides. */
   grants: Partial<Record<TokenGrantName, string>>;
 }
@@ -138,6 +140,7 @@ export function resolveProvider(
       revoke: url(e.revoke?.url, ['endpoints', 'revoke', 'url']),
       userinfo: url(e.userinfo?.url, ['endpoints', 'userinfo', 'url']),
       discovery: url(e.discovery, ['endpoints', 'discovery']),
+      jwks: url(e.jwks, ['endpoints', 'jwks']),
       grants,
     },
   };

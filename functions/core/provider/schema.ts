@@ -269,6 +269,13 @@ export const endpointsSchema = z.strictObject({
   userinfo: userinfoSchema.optional(),
   /** OIDC discovery document; the `oauth2` provider can take its endpoints from here. */
   discovery: templateString.optional(),
+  /**
+   * OpenID Connect: the JWKS that signs the vendor's ID tokens. Declaring it makes the provider OIDC: the
+   * authorization request carries a `nonce`, and the code's `id_token` is checked (signature, `iss` =
+   * `authorize.issuer`, `aud` = client_id, `exp`, nonce) before anything is stored. Without it, ID tokens are
+   * never stored.
+   */
+  jwks: templateString.optional(),
 });
 
 export const authorizeSchema = z.strictObject({
@@ -317,6 +324,13 @@ export const providerTemplateSchema = z
         code: 'custom',
         path: ['endpoints', 'authorize'],
         message: 'authorization_code needs an authorize endpoint',
+      });
+    }
+    if (t.endpoints.jwks && !t.authorize.issuer && !t.endpoints.discovery) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['authorize', 'issuer'],
+        message: 'endpoints.jwks (OpenID Connect) needs the issuer its ID tokens name',
       });
     }
     const tokenGrants = (Object.keys(t.grants) as GrantName[]).filter((g) => g !== 'static' && t.grants[g]);

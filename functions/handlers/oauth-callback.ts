@@ -1,38 +1,32 @@
-/** `GET /oauth/{integration}/callback`: the vendor's redirect back; finishes the flow and returns the user. */
+/**
+ * `GET /oauth/{integration}/callback`: the vendor's redirect back. Finishes the flow, parks the tokens and sends
+ * the browser to the app's return URL with a one-time claim code (`?claim=...&integration=...`); the app claims
+ * with its user JWT (`POST /connect/{integration}/claim`). Every error is an HTML page (a person is looking).
+ */
 import { finishConnect } from '../core/flows/callback.js';
+import { browserFlowDeps, browserRoute, flowErrorPage } from './browser-page.js';
 import type { AppProvider } from './runtime/app.js';
 import { awsApp } from './runtime/aws-app.js';
-import {
-  browserErrorPage,
-  pathParam,
-  queryParams,
-  redirect,
-  resultPage,
-  withOutcome,
-} from './runtime/http.js';
+import { pathParam, queryParams, redirect, withOutcome } from './runtime/http.js';
 import { httpHandler } from './runtime/http-handler.js';
 
 export function createOAuthCallbackHandler(getApp: AppProvider) {
-  return httpHandler(getApp, async (app, event) => {
-    try {
-      const result = await finishConnect(app.flows, {
-        integration: pathParam(event, 'integration'),
-        params: queryParams(event),
-      });
-      if (result.returnTo) {
+  return browserRoute(
+    'connect',
+    httpHandler(getApp, async (app, event) => {
+      try {
+        const result = await finishConnect(browserFlowDeps(app), {
+          integration: pathParam(event, 'integration'),
+          params: queryParams(event),
+        });
         return redirect(
-          withOutcome(result.returnTo, { tokenvend: 'connected', integration: result.integration }),
+          withOutcome(result.returnTo, { claim: result.claim, integration: result.integration }),
         );
+      } catch (error) {
+        return flowErrorPage(app, error, 'connect');
       }
-      return resultPage(
-        200,
-        'Connected',
-        `Your ${result.integration} account is connected. You can close this window.`,
-      );
-    } catch (error) {
-      return browserErrorPage(app, error);
-    }
-  });
+    }),
+  );
 }
 
 export const handler = createOAuthCallbackHandler(awsApp);

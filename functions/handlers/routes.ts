@@ -45,8 +45,19 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     timeoutSeconds: 10,
   },
   {
+    // Parks the tokens (encrypted) for the claim; revokes what it will not park. Stores no connection itself.
     entry: 'oauth-callback',
     routes: [{ method: 'GET', path: '/oauth/{integration}/callback', auth: 'none' }],
+    table: 'readWrite',
+    key: 'encryptDecrypt',
+    secrets: true,
+    events: false,
+    timeoutSeconds: 20,
+  },
+  {
+    // Turns a parked flow into the starting subject's connection; revokes a refused one at the vendor.
+    entry: 'connect-claim',
+    routes: [{ method: 'POST', path: '/connect/{integration}/claim', auth: 'jwt' }],
     table: 'readWrite',
     key: 'encryptDecrypt',
     secrets: true,

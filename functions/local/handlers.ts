@@ -1,6 +1,7 @@
 /** Every HTTP handler factory, by its entry name in functions/handlers/routes.ts. */
 import type { Context } from 'aws-lambda';
 import { createConnectHandler } from '../handlers/connect.js';
+import { createConnectClaimHandler } from '../handlers/connect-claim.js';
 import { createConnectionsHandler } from '../handlers/connections.js';
 import { createHealthHandler } from '../handlers/health.js';
 import type { HttpEvent, HttpResult } from '../handlers/middleware/types.js';
@@ -15,6 +16,7 @@ export type HttpLambda = (event: HttpEvent, context: Context) => Promise<HttpRes
 export const HANDLER_FACTORIES: Record<string, (getApp: AppProvider) => HttpLambda> = {
   health: createHealthHandler,
   connect: createConnectHandler,
+  'connect-claim': createConnectClaimHandler,
   'oauth-callback': createOAuthCallbackHandler,
   'saml-acs': createSamlAcsHandler,
   vend: createVendHandler,

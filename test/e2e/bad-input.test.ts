@@ -10,6 +10,7 @@ import { localKeyFileName } from '../../functions/local/local-issuer.js';
 import {
   ALLOWED_ORIGIN,
   type CallOptions,
+  claimFrom,
   connect,
   type HttpAnswer,
   OIDC,
@@ -229,7 +230,9 @@ describe("a caller never gets another user's token", () => {
     });
     expect(start.status).toBe(200);
     const callback = await stack.vendor.authorize(String(start.json?.authorize_url), 'dave');
-    expect((await call('GET', `${callback.pathname}${callback.search}`)).status).toBe(302);
+    const finished = await call('GET', `${callback.pathname}${callback.search}`);
+    expect(finished.status).toBe(302);
+    expect((await claimFrom(stack, finished, dave)).status).toBe(200);
     const vend = await call('GET', `/vend/${OIDC}`, { token: dave });
     expect(vend.status).toBe(200);
     expect(vend.json?.access_token).not.toBe(bobToken);
@@ -264,7 +267,7 @@ describe('OAuth callback: no token request for bad state', () => {
       `/oauth/${OIDC}/callback?code=abc&state=${'r'.repeat(43)}&iss=${iss()}`,
     );
     expect(answer.headers.get('content-type')).toMatch(/^text\/html/);
-    expect(answer.text).toContain('unknown, expired or already used state');
+    expect(answer.text).toContain('unknown, expired or already used');
   });
 
   it('missing, empty, duplicated or oversized state is a 400', async () => {
@@ -284,13 +287,17 @@ describe('OAuth callback: no token request for bad state', () => {
     await expectRefused(path);
     expect(stack.vendor.tokenRequests('authorization_code') - before).toBe(1);
     const erin = await stack.token('erin');
+    const finished = results.find((r) => r.status === 302) as HttpAnswer;
+    expect((await claimFrom(stack, finished, erin)).status).toBe(200);
     expect((await call('GET', `/vend/${OIDC}`, { token: erin })).status).toBe(200);
   });
 
   it('a used state (consumed by a finished flow) with a fresh code is a 400', async () => {
     const { authorizeUrl, state } = await startFlow();
     const first = await stack.vendor.authorize(authorizeUrl, 'erin');
-    expect((await call('GET', `${first.pathname}${first.search}`)).status).toBe(302);
+    const finished = await call('GET', `${first.pathname}${first.search}`);
+    expect(finished.status).toBe(302);
+    expect((await claimFrom(stack, finished, await stack.token('erin'))).status).toBe(200);
     const vended = await call('GET', `/vend/${OIDC}`, { token: await stack.token('erin') });
     // A second login at the vendor for the same authorize URL gives a new code with the old state.
     const second = await stack.vendor.authorize(authorizeUrl, 'erin');
@@ -298,6 +305,7 @@ describe('OAuth callback: no token request for bad state', () => {
     expect(second.searchParams.get('code')).not.toBe(first.searchParams.get('code'));
     await expectRefused(`${second.pathname}${second.search}`);
     const after = await call('GET', `/vend/${OIDC}`, { token: await stack.token('erin') });
+    expect(vended.status).toBe(200);
     expect(after.json?.access_token).toBe(vended.json?.access_token);
   });
 

@@ -64,7 +64,11 @@ describe('an integration with OIDC discovery', () => {
       })
     ).json()) as { token: string };
     const auth = { authorization: `Bearer ${token}` };
-    const started = await fetch(`${server.url}/connect/idp`, { method: 'POST', headers: auth });
+    const started = await fetch(`${server.url}/connect/idp`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ return_to: 'https://app.example.test/done' }),
+    });
     expect(started.status).toBe(200);
     const { authorize_url } = (await started.json()) as { authorize_url: string };
     expect(authorize_url.startsWith(`${vendor.authorizationEndpoint}?`)).toBe(true);
@@ -73,8 +77,15 @@ describe('an integration with OIDC discovery', () => {
     // The discovered issuer is checked against the RFC 9207 `iss` of the response.
     expect(callback.searchParams.get('iss')).toBe(vendor.issuer);
     const finished = await fetch(callback, { redirect: 'manual' });
-    expect(finished.status).toBe(200);
+    expect(finished.status).toBe(302);
     expect(vendor.tokenRequests('authorization_code')).toBe(1);
+    const claim = new URL(String(finished.headers.get('location'))).searchParams.get('claim');
+    const claimed = await fetch(`${server.url}/connect/idp/claim`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ claim }),
+    });
+    expect(claimed.status).toBe(200);
 
     const vended = await fetch(`${server.url}/vend/idp`, { headers: auth });
     expect(vended.status).toBe(200);

@@ -2,7 +2,7 @@
  * The authorization code flow end to end through the local runtime against a real vendor (oidc-provider):
  * connect, callback, vend, list, restart, disconnect with revocation at the vendor.
  */
-import { connect, OIDC, RETURN_BASE, type Stack, startStack } from './support/stack.js';
+import { claimFrom, connect, OIDC, RETURN_BASE, type Stack, startStack } from './support/stack.js';
 
 let stack: Stack;
 
@@ -18,7 +18,7 @@ describe('authorization code flow through the local runtime', () => {
   let alice: string;
   let accessToken: string;
 
-  it('connects: /connect gives the vendor URL, the callback stores the connection and returns the user', async () => {
+  it('connects: /connect gives the vendor URL, the callback parks the tokens and returns the user, the app claims', async () => {
     alice = await stack.token('alice');
     const returnTo = `${RETURN_BASE}settings?tab=phone`;
     const start = await stack.call('POST', `/connect/${OIDC}`, {
@@ -39,9 +39,13 @@ describe('authorization code flow through the local runtime', () => {
     const location = new URL(String(done.headers.get('location')));
     expect(`${location.origin}${location.pathname}`).toBe(`${RETURN_BASE}settings`);
     expect(location.searchParams.get('tab')).toBe('phone');
-    expect(location.searchParams.get('tokenvend')).toBe('connected');
+    expect(location.searchParams.get('claim')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(location.searchParams.get('integration')).toBe(OIDC);
     expect(stack.spy.count('/token', 'authorization_code')).toBe(1);
+    // Parked, not stored: the app claims with the user's own JWT.
+    expect((await stack.call('GET', `/vend/${OIDC}`, { token: alice })).status).toBe(404);
+    const claimed = await claimFrom(stack, done, alice);
+    expect([claimed.status, claimed.json]).toEqual([200, { integration: OIDC, status: 'connected' }]);
     // The code was redeemed with the verifier and the identical redirect_uri.
     const redeem = stack.spy.requests.find((r) => r.form.get('grant_type') === 'authorization_code');
     expect(redeem?.form.get('redirect_uri')).toBe(`${stack.url}/oauth/${OIDC}/callback`);

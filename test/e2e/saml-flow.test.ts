@@ -92,7 +92,9 @@ describe('SAML attacks: 400/413, no vendor call, nothing stored changes', () => 
     expect(stack.spy.requests.length).toBe(calls);
     expect(stack.vendor.tokenRequests()).toBe(vendorCalls);
     expect(await observe(stack, SUBJECTS, SSO)).toEqual(baseline);
-    return String(answer.json?.error_description);
+    // The ACS answers a browser: an HTML page naming the code and the failed check in our own words.
+    expect(answer.headers.get('content-type')).toMatch(/^text\/html/);
+    return String(/<p>([^<]*)<\/p>/.exec(answer.text)?.[1]);
   }
 
   const other = () => attacker;
@@ -198,6 +200,6 @@ describe('SAML attacks: 400/413, no vendor call, nothing stored changes', () => 
   it('the ACS of an integration without SAML is a 404', async () => {
     const answer = await stack.call('POST', '/saml/oidc/acs', { form: { SAMLResponse: response() } });
     expect(answer.status).toBe(404);
-    expect(answer.json?.error).toBe('unknown_integration');
+    expect(answer.text).toContain('<p>unknown_integration: ');
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The README's quick start, as a test: `npm start` without any config file serves the built-in sandbox config,
  * whose embedded sandbox vendor lets the whole cycle run on a fresh clone: local caller token -> connect ->
- * vendor sign-in -> callback -> vend -> service vend -> disconnect.
+ * vendor sign-in -> callback -> claim -> vend -> service vend -> disconnect.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,9 +67,16 @@ describe('npm start without a config file (the sandbox)', () => {
     expect(callback.pathname).toBe('/oauth/sandbox/callback');
     const finished = await fetch(callback, { redirect: 'manual' });
     expect(finished.status).toBe(302);
-    expect(finished.headers.get('location')).toBe(
-      `${server.url}/welcome?tokenvend=connected&integration=sandbox`,
-    );
+    const landed = new URL(String(finished.headers.get('location')));
+    expect(`${landed.origin}${landed.pathname}`).toBe(`${server.url}/welcome`);
+    expect(landed.searchParams.get('integration')).toBe('sandbox');
+    // The app claims the parked connection with the user's own JWT.
+    const claimed = await fetch(`${server.url}/connect/sandbox/claim`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ claim: landed.searchParams.get('claim') }),
+    });
+    expect(claimed.status).toBe(200);
 
     const vended = await fetch(`${server.url}/vend/sandbox`, { headers: auth });
     expect(vended.status).toBe(200);

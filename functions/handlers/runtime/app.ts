@@ -1,6 +1,7 @@
 /** What every HTTP handler gets: the flows' dependencies plus the HTTP-side pieces, built once per container. */
 import type { CallerVerifier } from '../../adapters/caller-auth/index.js';
 import type { FlowDeps } from '../../core/flows/deps.js';
+import type { ParkedConnectionStore } from '../../core/lifecycle/store.js';
 import type { RefreshQueue, Telemetry } from '../../core/ports.js';
 import type { ErrorLogger } from '../middleware/oauth-errors.js';
 
@@ -11,6 +12,11 @@ export interface AppLogger extends ErrorLogger {
 
 export interface App {
   flows: FlowDeps;
+  /**
+   * Finished browser flows waiting for their claim (the OAuth callback parks, `POST /connect/{id}/claim`
+   * claims). buildApp always sets it; an app built by hand for other routes may leave it out.
+   */
+  parked?: ParkedConnectionStore | undefined;
   callers: CallerVerifier;
   logger: AppLogger;
   /** Where the refresh planner sends due connections (the planner's container only). */

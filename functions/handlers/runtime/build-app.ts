@@ -8,6 +8,7 @@ import {
   DynamoAssertionReplayGuard,
   DynamoConnectionStore,
   DynamoConnectStateStore,
+  DynamoParkedConnectionStore,
 } from '../../adapters/dynamodb/index.js';
 import type { Deployment } from '../../core/config/deployment.js';
 import { DiscoveredProviders } from '../../core/config/discovered-providers.js';
@@ -77,6 +78,7 @@ export function buildApp(parts: AppParts): App {
       now: () => Math.floor(Date.now() / 1000),
       vendorTimeoutMs,
     },
+    parked: new DynamoParkedConnectionStore({ ...parts.dynamo, cipher: parts.cipher }),
     callers: parts.callers,
     logger: parts.logger,
     refreshQueue: parts.refreshQueue,

@@ -222,20 +222,41 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   return stack;
 }
 
-/** POST /connect, the vendor's (browserless) login as `sub`, and the callback on the local server. */
+/**
+ * POST /connect, the vendor's (browserless) login as `sub`, the callback on the local server and, when it
+ * redirected back with a claim code, the claim with `sub`'s JWT (which must succeed).
+ */
 export async function connect(
   stack: Stack,
   sub: string,
   returnTo: string = `${RETURN_BASE}done`,
-): Promise<{ answer: HttpAnswer; callbackUrl: URL }> {
-  const start = await stack.call('POST', `/connect/${OIDC}`, {
-    token: await stack.token(sub),
-    json: { return_to: returnTo },
-  });
+): Promise<{ answer: HttpAnswer; callbackUrl: URL; claim?: HttpAnswer | undefined }> {
+  const token = await stack.token(sub);
+  const start = await stack.call('POST', `/connect/${OIDC}`, { token, json: { return_to: returnTo } });
   if (start.status !== 200) throw new Error(`connect failed: ${start.status} ${start.text}`);
   const callbackUrl = await stack.vendor.authorize(String(start.json?.authorize_url), sub);
   const answer = await stack.call('GET', `${callbackUrl.pathname}${callbackUrl.search}`);
-  return { answer, callbackUrl };
+  if (answer.status !== 302) return { answer, callbackUrl };
+  const claim = await claimFrom(stack, answer, token);
+  if (claim.status !== 200) throw new Error(`claim failed: ${claim.status} ${claim.text}`);
+  return { answer, callbackUrl, claim };
+}
+
+/** The claim code and integration of a callback's redirect to the return URL (`?claim=...&integration=...`). */
+export function claimOf(answer: HttpAnswer): { claim: string; integration: string } {
+  const location = answer.headers.get('location');
+  if (answer.status !== 302 || !location) throw new Error(`the callback did not redirect: ${answer.status}`);
+  const url = new URL(location);
+  return {
+    claim: String(url.searchParams.get('claim')),
+    integration: String(url.searchParams.get('integration')),
+  };
+}
+
+/** `POST /connect/{integration}/claim` with the claim code of a callback's redirect and a caller JWT. */
+export function claimFrom(stack: Stack, answer: HttpAnswer, token: string): Promise<HttpAnswer> {
+  const { claim, integration } = claimOf(answer);
+  return stack.call('POST', `/connect/${integration}/claim`, { token, json: { claim } });
 }
 
 /** What a subject can observe of its stored state: its connection list and the token a vend gives. */

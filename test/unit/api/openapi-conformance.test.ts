@@ -283,15 +283,35 @@ const JSON_TYPE = { 'content-type': 'application/json' };
 
 async function connect(
   auth: Record<string, string>,
-  returnTo?: string,
+  returnTo = `${RETURN_ORIGIN}/done`,
 ): Promise<{ state: string; authorizeUrl: URL }> {
   const answer = await call('POST', '/connect/acme', {
     headers: { ...auth, ...JSON_TYPE },
-    body: JSON.stringify(returnTo ? { return_to: returnTo } : {}),
+    body: JSON.stringify({ return_to: returnTo }),
   });
   expect(answer.statusCode).toBe(200);
   const authorizeUrl = new URL(answer.json?.authorize_url as string);
   return { state: authorizeUrl.searchParams.get('state') as string, authorizeUrl };
+}
+
+/** The claim code of a callback's redirect. */
+function claimOf(answer: HttpResult): string {
+  expect(answer.statusCode).toBe(302);
+  return new URL(String(answer.headers?.location)).searchParams.get('claim') as string;
+}
+
+async function claim(auth: Record<string, string>, code: unknown, integration = 'acme') {
+  return call('POST', `/connect/${integration}/claim`, {
+    headers: { ...auth, ...JSON_TYPE },
+    body: JSON.stringify({ claim: code }),
+  });
+}
+
+/** connect -> callback with `code` -> claim: the caller's connection is stored. */
+async function connectAndClaim(auth: Record<string, string>, code: string): Promise<void> {
+  const { state } = await connect(auth);
+  const callback = await call('GET', `/oauth/acme/callback?state=${state}&code=${code}`);
+  expect((await claim(auth, claimOf(callback))).statusCode).toBe(200);
 }
 
 describe('the handlers answer as docs/openapi.yaml says', () => {
@@ -324,6 +344,7 @@ describe('the handlers answer as docs/openapi.yaml says', () => {
         400,
         'invalid_request',
       ],
+      [{ headers: { ...alice, ...JSON_TYPE }, body: '{}' }, '/connect/acme', 400, 'invalid_request'],
       [{ headers: alice }, '/connect/nope', 404, 'unknown_integration'],
       [{ headers: alice }, '/connect/acme-svc', 400, 'unsupported_grant_type'],
       [
@@ -337,6 +358,14 @@ describe('the handlers answer as docs/openapi.yaml says', () => {
       const answer = await call('POST', path, options);
       expect({ path, status: answer.statusCode, error: answer.json?.error }).toEqual({ path, status, error });
     }
+    // At most 20 unfinished flows per subject: the 21st is 429 slow_down with Retry-After.
+    const zed = await token('zed');
+    for (let i = 0; i < 20; i++) await connect(zed);
+    const capped = await call('POST', '/connect/acme', {
+      headers: { ...zed, ...JSON_TYPE },
+      body: JSON.stringify({ return_to: `${RETURN_ORIGIN}/done` }),
+    });
+    expect([capped.statusCode, capped.json?.error]).toEqual([429, 'slow_down']);
     // CORS only for the configured origin.
     const cors = await call('GET', '/health', { headers: { origin: RETURN_ORIGIN } });
     expect(cors.headers?.['access-control-allow-origin']).toBe(RETURN_ORIGIN);
@@ -344,7 +373,7 @@ describe('the handlers answer as docs/openapi.yaml says', () => {
     expect(foreign.headers?.['access-control-allow-origin']).toBeUndefined();
   });
 
-  it('callback: HTML pages for refusals, a redirect or a page when connected', async () => {
+  it('callback: HTML pages for refusals, a redirect with a claim code when finished', async () => {
     const bob = await token('bob');
     const denied = await connect(bob);
     const deniedAnswer = await call('GET', `/oauth/acme/callback?state=${denied.state}&error=access_denied`);
@@ -362,17 +391,64 @@ describe('the handlers answer as docs/openapi.yaml says', () => {
     ]);
     expect((await call('GET', '/oauth/nope/callback?state=x')).statusCode).toBe(404);
 
-    const withReturn = await connect(bob, `${RETURN_ORIGIN}/done`);
-    const redirected = await call('GET', `/oauth/acme/callback?state=${withReturn.state}&code=good`);
+    const finished = await connect(bob, `${RETURN_ORIGIN}/done`);
+    const redirected = await call('GET', `/oauth/acme/callback?state=${finished.state}&code=good`);
     expect(redirected.statusCode).toBe(302);
     const location = new URL(redirected.headers?.location as string);
-    expect(Object.fromEntries(location.searchParams)).toEqual({
-      tokenvend: 'connected',
-      integration: 'acme',
-    });
-    const page = await connect(bob);
-    const shown = await call('GET', `/oauth/acme/callback?state=${page.state}&code=good`);
-    expect([shown.statusCode, shown.headers?.['content-type']]).toEqual([200, 'text/html; charset=utf-8']);
+    expect(`${location.origin}${location.pathname}`).toBe(`${RETURN_ORIGIN}/done`);
+    expect(Object.keys(Object.fromEntries(location.searchParams)).sort()).toEqual(['claim', 'integration']);
+    expect(location.searchParams.get('integration')).toBe('acme');
+  });
+
+  it('claim: the starting subject gets the connection, anyone else 403 (revoked), a used code 400', async () => {
+    const erin = await token('erin');
+    const { state } = await connect(erin);
+    const code = claimOf(await call('GET', `/oauth/acme/callback?state=${state}&code=good`));
+    expect(
+      (await call('POST', '/connect/acme/claim', { body: JSON.stringify({ claim: code }) })).statusCode,
+    ).toBe(401);
+    const refusals: Array<[Call, string, number, string]> = [
+      [{ headers: { ...erin, ...JSON_TYPE }, body: '{}' }, '/connect/acme/claim', 400, 'invalid_request'],
+      [
+        { headers: { ...erin, ...JSON_TYPE }, body: JSON.stringify({ claim: code, x: 1 }) },
+        '/connect/acme/claim',
+        400,
+        'invalid_request',
+      ],
+      [
+        { headers: { ...erin, 'content-type': 'text/plain' }, body: 'x' },
+        '/connect/acme/claim',
+        415,
+        'invalid_request',
+      ],
+      [
+        { headers: { ...erin, ...JSON_TYPE }, body: JSON.stringify({ claim: code }) },
+        '/connect/nope/claim',
+        404,
+        'unknown_integration',
+      ],
+      [
+        { headers: { ...erin, ...JSON_TYPE }, body: 'x'.repeat(DEFAULT_MAX_BODY_BYTES + 1) },
+        '/connect/acme/claim',
+        413,
+        'invalid_request',
+      ],
+    ];
+    for (const [options, path, status, error] of refusals) {
+      const answer = await call('POST', path, options);
+      expect({ path, status: answer.statusCode, error: answer.json?.error }).toEqual({ path, status, error });
+    }
+    const claimed = await claim(erin, code);
+    expect([claimed.statusCode, claimed.json]).toEqual([200, { integration: 'acme', status: 'connected' }]);
+    const again = await claim(erin, code);
+    expect([again.statusCode, again.json?.error]).toEqual([400, 'invalid_grant']);
+
+    const other = await connect(erin);
+    const otherCode = claimOf(await call('GET', `/oauth/acme/callback?state=${other.state}&code=good`));
+    revokeCalls = 0;
+    const stolen = await claim(await token('mallory'), otherCode);
+    expect([stolen.statusCode, stolen.json?.error]).toEqual([403, 'access_denied']);
+    expect(revokeCalls).toBe(1);
   });
 
   it('vend, connections and disconnect', async () => {
@@ -382,8 +458,7 @@ describe('the handlers answer as docs/openapi.yaml says', () => {
     expect((await call('GET', '/vend/nope', { headers: carol })).json?.error).toBe('unknown_integration');
     expect((await call('GET', '/connections', { headers: carol })).json).toEqual({ connections: [] });
 
-    const { state } = await connect(carol);
-    expect((await call('GET', `/oauth/acme/callback?state=${state}&code=good`)).statusCode).toBe(200);
+    await connectAndClaim(carol, 'good');
     const vended = await call('GET', '/vend/acme', { headers: carol });
     expect(vended.statusCode).toBe(200);
     expect(vended.json?.authorization).toEqual({
@@ -411,8 +486,7 @@ describe('the handlers answer as docs/openapi.yaml says', () => {
 
   it('vend of a dead grant: 409 needs_reauth with reason and connect hint', async () => {
     const dave = await token('dave');
-    const { state } = await connect(dave);
-    expect((await call('GET', `/oauth/acme/callback?state=${state}&code=short`)).statusCode).toBe(200);
+    await connectAndClaim(dave, 'short');
     const answer = await call('GET', '/vend/acme', { headers: dave });
     expect([answer.statusCode, answer.json]).toEqual([
       409,

@@ -13,6 +13,12 @@ import {
 import type { Deployment } from '../../../functions/core/config/deployment.js';
 import { DiscoveredProviders } from '../../../functions/core/config/discovered-providers.js';
 import { ConfigError, TokenvendError } from '../../../functions/core/errors.js';
+import {
+  type BrowserFlowDeps,
+  ClaimRefusedError,
+  claimConnection,
+} from '../../../functions/core/flows/claim.js';
+import { TooManyConnectFlowsError } from '../../../functions/core/flows/connect.js';
 import { integrationOf } from '../../../functions/core/flows/deps.js';
 import { checkReturnUrl } from '../../../functions/core/flows/return-url.js';
 import {
@@ -347,6 +353,22 @@ describe('docs/openapi.yaml', () => {
           'nope',
         ),
       );
+    /** A claim through the real flow, with nothing parked under any code. */
+    const unknownClaim = (claim: unknown) =>
+      rejection(
+        claimConnection(
+          {
+            deployment: {
+              config: {},
+              integrations: new Map([['acme', { id: 'acme', provider: vendor, config: {} }]]),
+            },
+            providers: new DiscoveredProviders({ fetch, timeoutMs: 1000, allowInsecureLoopback: false }),
+            parked: { park: async () => undefined, consume: async () => undefined },
+            now: () => 0,
+          } as unknown as BrowserFlowDeps,
+          { integration: 'acme', subject: 'alice', claim },
+        ),
+      );
     const cases: Array<[string, () => Promise<Error[]> | Error[]]> = [
       ['GET /health', () => [new ConfigError('bad config')]],
       [
@@ -359,6 +381,20 @@ describe('docs/openapi.yaml', () => {
           thrown(() => checkReturnUrl('https://evil.example/', ['https://app.example.com'])),
           thrown(() => jsonBody(event({ 'content-type': 'text/plain' }, '{}'))),
           thrown(() => jsonBody(event({ 'content-type': 'application/json' }, '[1]'))),
+          new TooManyConnectFlowsError(30),
+          new ConfigError('bad config'),
+        ],
+      ],
+      [
+        'POST /connect/{integration}/claim',
+        async () => [
+          new CallerAuthError('missing'),
+          new CallerAuthUnavailableError(10),
+          await unknownIntegration(),
+          await unknownClaim('EXAMPLE-CLAIM-CODE'),
+          await unknownClaim(42),
+          new ClaimRefusedError(true),
+          thrown(() => jsonBody(event({ 'content-type': 'text/plain' }, '{}'))),
           new ConfigError('bad config'),
         ],
       ],

@@ -33,7 +33,7 @@ export class ClaimRefusedError extends TokenvendError {
 
   constructor(revoked: boolean) {
     super(
-      'this connection was started by another user; it was discarded and its tokens revoked at the vendor',
+      'this connection was started by another user: it was discarded, and its tokens revoked where the vendor supports it',
       { error: 'access_denied', status: 403 },
     );
     this.revoked = revoked;

@@ -8,7 +8,8 @@ import type { ClientSecret } from './oauth/client-auth.js';
 export interface EncryptionContext {
   integration: string;
   subject: string;
-  kind: 'access_token' | 'refresh_token' | 'id_token';
+  /** A connection's token column, or a parked token set waiting for its claim (never decrypts as a column). */
+  kind: 'access_token' | 'refresh_token' | 'id_token' | 'parked_tokens';
 }
 
 /** Envelope encryption of tokens at rest (KMS in AWS, a local AES key in local mode and tests). */

@@ -16,14 +16,9 @@ import { documentClient } from './connection-store.js';
 import { ITEM_KINDS, parkedConnectionKey, TABLE } from './schema.js';
 import { isConditionFailed } from './update-expression.js';
 
-/**
- * The `kind` of a parked token set's encryption context. Not one of the connection columns' kinds on purpose:
- * a parked ciphertext never decrypts as a connection's token. (The cipher treats `kind` as an opaque string.)
- */
-export const PARKED_TOKENS_KIND = 'parked_tokens';
-
+/** A parked token set's encryption context: its own `kind`, so it never decrypts as a connection's token. */
 function context(integration: string, subject: string): EncryptionContext {
-  return { integration, subject, kind: PARKED_TOKENS_KIND } as unknown as EncryptionContext;
+  return { integration, subject, kind: 'parked_tokens' };
 }
 
 export class DynamoParkedConnectionStore implements ParkedConnectionStore {

@@ -1,5 +1,5 @@
 /** Small request/response helpers shared by the HTTP handlers. */
-import { InvalidRequestError, TokenvendError } from '../../core/errors.js';
+import { InvalidRequestError } from '../../core/errors.js';
 import { type HttpEvent, type HttpResult, header } from '../middleware/types.js';
 import type { App } from './app.js';
 
@@ -91,18 +91,4 @@ export function withOutcome(returnTo: string, outcome: Record<string, string>): 
   const url = new URL(returnTo);
   for (const [k, v] of Object.entries(outcome)) url.searchParams.set(k, v);
   return url.toString();
-}
-
-/**
- * A person's browser is looking at the callback and the ACS: typed errors become a result page with the
- * right status (the message only when it may be shown); anything else stays with the JSON error middleware.
- */
-export function browserErrorPage(app: App, error: unknown): HttpResult {
-  if (!(error instanceof TokenvendError)) throw error;
-  if (!error.expose) app.logger.error('request failed', { errorType: error.name, error: error.error });
-  const detail = `${error.error}: ${error.expose ? error.message : 'the sign-in could not be completed; please try again later'}`;
-  const page = resultPage(error.status, 'Connection failed', detail);
-  const retryAfter = (error as { retryAfterSeconds?: number }).retryAfterSeconds;
-  if (retryAfter !== undefined) page.headers = { ...page.headers, 'retry-after': String(retryAfter) };
-  return page;
 }

@@ -50,12 +50,41 @@ function lambdaContext(): Context {
   } as Context;
 }
 
+/** Where a local connect flow can return to: `${localIssuerPath}/connected` (the quick start's return_to). */
+export const LOCAL_RETURN_PATH = `${localIssuerPath}/connected`;
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * The page a local connect flow lands on: what a frontend's return page receives (the one-time claim code),
+ * shown with the request that claims it, since the quick start has no frontend.
+ */
+function connectedPage(url: URL, base: string): string {
+  const claim = escapeHtml(url.searchParams.get('claim') ?? '');
+  const integration = escapeHtml(url.searchParams.get('integration') ?? '');
+  const command = `curl -s -X POST ${base}/connect/${integration}/claim -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"claim":"${claim}"}'`;
+  return `<!doctype html><meta charset="utf-8"><title>tokenvend: ready to claim</title><body style="font-family:sans-serif;margin:3em;max-width:60em"><h1>Signed in at ${integration}</h1><p>The vendor's tokens are parked for 10 minutes. Your app claims them with the same user's JWT; only the user who started the flow can:</p><pre style="white-space:pre-wrap;background:#eee;padding:1em">${command}</pre><p>Claim code: <code id="claim">${claim}</code></p></body>`;
+}
+
 async function localRoute(
   local: LocalApp,
   req: IncomingMessage,
   res: ServerResponse,
-  pathname: string,
+  url: URL,
 ): Promise<boolean> {
+  const { pathname } = url;
+  if (pathname === LOCAL_RETURN_PATH && req.method === 'GET') {
+    res.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+      'referrer-policy': 'no-referrer',
+    });
+    res.end(connectedPage(url, url.origin));
+    return true;
+  }
   if (pathname === `${localIssuerPath}${localJwksSuffix}` && req.method === 'GET') {
     sendJson(res, 200, local.issuer.jwks);
     return true;
@@ -110,7 +139,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   server.on('request', (req, res) => {
     const requestUrl = new URL(req.url ?? '/', url);
     (async () => {
-      if (await localRoute(local, req, res, requestUrl.pathname)) return;
+      if (await localRoute(local, req, res, requestUrl)) return;
       for (const { route, handler } of routes) {
         const params = matchRoute(route.path, requestUrl.pathname);
         if (!params) continue;

@@ -58,7 +58,7 @@ describe('npm start without a config file (the sandbox)', () => {
     const started = await fetch(`${server.url}/connect/sandbox`, {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ return_to: `${server.url}/welcome` }),
+      body: JSON.stringify({ return_to: `${server.url}/local/connected` }),
     });
     expect(started.status).toBe(200);
     const { authorize_url } = (await started.json()) as { authorize_url: string };
@@ -68,8 +68,17 @@ describe('npm start without a config file (the sandbox)', () => {
     const finished = await fetch(callback, { redirect: 'manual' });
     expect(finished.status).toBe(302);
     const landed = new URL(String(finished.headers.get('location')));
-    expect(`${landed.origin}${landed.pathname}`).toBe(`${server.url}/welcome`);
+    expect(`${landed.origin}${landed.pathname}`).toBe(`${server.url}/local/connected`);
     expect(landed.searchParams.get('integration')).toBe('sandbox');
+    // The quick start's return page shows the claim code and the request that claims it (escaped, no-store).
+    const page = await fetch(landed);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    const html = await page.text();
+    expect(html).toContain(`<code id="claim">${landed.searchParams.get('claim')}</code>`);
+    expect(html).toContain(`${server.url}/connect/sandbox/claim`);
+    const injected = await fetch(`${server.url}/local/connected?claim=%3Cscript%3E&integration=x`);
+    expect(await injected.text()).not.toContain('<script>');
     // The app claims the parked connection with the user's own JWT.
     const claimed = await fetch(`${server.url}/connect/sandbox/claim`, {
       method: 'POST',

@@ -20,7 +20,8 @@ export function createPlannerHandler(getApp: AppProvider) {
         leadSeconds: app.flows.lifecycle.options.scheduleLeadSeconds,
       },
     );
-    app.logger.info('refresh planned', { ...result, requestId: context?.awsRequestId });
+    // The PlannerBatchSize metric is the heartbeat; a log line only when there was something to plan.
+    if (result.due > 0) app.logger.info('refresh planned', { ...result, requestId: context?.awsRequestId });
     return result;
   };
 }

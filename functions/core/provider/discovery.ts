@@ -8,7 +8,6 @@
  * The document is authoritative for the endpoints it names; the template keeps everything else (and
  * the endpoints the document leaves out).
  */
-import { z } from 'zod';
 import { MalformedResponseError, VendorRejectedError, VendorUnavailableError } from '../errors.js';
 import type { EngineDeps } from '../oauth/engine.js';
 import { send } from '../oauth/send.js';
@@ -20,15 +19,56 @@ const RFC8414_SEGMENT = '/.well-known/oauth-authorization-server';
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** The fields we read; the rest of the document is ignored (it has dozens). */
-const discoveryDocumentSchema = z.looseObject({
-  issuer: z.string().min(1),
-  authorization_endpoint: z.string().min(1).optional(),
-  token_endpoint: z.string().min(1).optional(),
-  revocation_endpoint: z.string().min(1).optional(),
-  userinfo_endpoint: z.string().min(1).optional(),
-  authorization_response_iss_parameter_supported: z.boolean().optional(),
-  revocation_endpoint_auth_methods_supported: z.array(z.string()).optional(),
-});
+interface DiscoveryDocument {
+  issuer: string;
+  authorization_endpoint?: string;
+  token_endpoint?: string;
+  revocation_endpoint?: string;
+  userinfo_endpoint?: string;
+  authorization_response_iss_parameter_supported?: boolean;
+  revocation_endpoint_auth_methods_supported?: string[];
+}
+
+const OPTIONAL_STRINGS = [
+  'authorization_endpoint',
+  'token_endpoint',
+  'revocation_endpoint',
+  'userinfo_endpoint',
+] as const;
+
+/**
+ * The document's fields we read, checked by hand (the request path carries no schema library): `{ path,
+ * problem }` of the first field that is wrong, or the document.
+ */
+function readDiscoveryDocument(
+  document: unknown,
+): { document: DiscoveryDocument } | { path: string; problem: string } {
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+    return { path: '$', problem: 'expected an object' };
+  }
+  const d = document as Record<string, unknown>;
+  const nonEmpty = (value: unknown) => typeof value === 'string' && value.length > 0;
+  if (!nonEmpty(d.issuer)) return { path: 'issuer', problem: 'expected a non-empty string' };
+  for (const name of OPTIONAL_STRINGS) {
+    if (d[name] !== undefined && !nonEmpty(d[name]))
+      return { path: name, problem: 'expected a non-empty string' };
+  }
+  const iss = d.authorization_response_iss_parameter_supported;
+  if (iss !== undefined && typeof iss !== 'boolean') {
+    return { path: 'authorization_response_iss_parameter_supported', problem: 'expected a boolean' };
+  }
+  const methods = d.revocation_endpoint_auth_methods_supported;
+  if (methods !== undefined) {
+    if (!Array.isArray(methods)) {
+      return { path: 'revocation_endpoint_auth_methods_supported', problem: 'expected an array' };
+    }
+    const wrong = methods.findIndex((m) => typeof m !== 'string');
+    if (wrong >= 0) {
+      return { path: `revocation_endpoint_auth_methods_supported.${wrong}`, problem: 'expected a string' };
+    }
+  }
+  return { document: d as unknown as DiscoveryDocument };
+}
 
 export interface DiscoveryOptions extends ResolveOptions {
   /** The URL the document was fetched from; its issuer prefix must equal the document's `issuer`. */
@@ -75,15 +115,9 @@ export function applyDiscovery(
   options: DiscoveryOptions,
 ): ProviderTemplate {
   const id = template.id;
-  const parsed = discoveryDocumentSchema.safeParse(document);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw invalid(
-      id,
-      `is invalid at ${issue?.path.join('.') || '$'}: ${issue?.message ?? 'unknown problem'}`,
-    );
-  }
-  const doc = parsed.data;
+  const read = readDiscoveryDocument(document);
+  if (!('document' in read)) throw invalid(id, `is invalid at ${read.path}: ${read.problem}`);
+  const doc = read.document;
   const expectedIssuer = issuerOfDiscoveryUrl(options.discoveryUrl);
   if (expectedIssuer === undefined) {
     throw invalid(id, `URL ${options.discoveryUrl} is not a well-known metadata URL`);

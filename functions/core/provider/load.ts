@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { TemplateError } from '../errors.js';
 import { placeholdersOf, removePlaceholders } from './interpolate.js';
+import { formatPath } from './json-path.js';
 import { type ProviderTemplate, providerTemplateSchema } from './schema.js';
 import { checkVariableValue } from './variables.js';
 
@@ -24,14 +25,8 @@ const RUNTIME_NAMES: Record<Scope, { names: readonly string[]; secret: boolean }
 
 type Path = (string | number)[];
 
-/** `$.grants.authorization_code.clientAuth`, `$.variables.region.enum[2]`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, key) => {
-    if (typeof key === 'number') return `${acc}[${key}]`;
-    const k = String(key);
-    return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(k) ? `${acc}.${k}` : `${acc}[${JSON.stringify(k)}]`;
-  }, '$');
-}
+// In its own module so that the request path (resolve.ts) formats paths without loading the schemas.
+export { formatPath };
 
 /** The first problem of a zod error as `{ path, problem }` (`$.a.b`, `unknown key "x" (and 2 more problems)`). */
 export function firstZodProblem(error: z.ZodError): { path: string; problem: string } {

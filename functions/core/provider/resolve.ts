@@ -5,7 +5,7 @@
  */
 import { TemplateError } from '../errors.js';
 import { interpolate, lookupFrom, MissingValueError } from './interpolate.js';
-import { formatPath } from './load.js';
+import { formatPath } from './json-path.js';
 import type { ProviderTemplate, TokenGrantName } from './schema.js';
 import { checkVariableValue, type VariableValue } from './variables.js';
 

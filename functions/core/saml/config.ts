@@ -4,27 +4,58 @@
  * certificate is a {@link ConfigError}, never a 400 to the poster.
  */
 import { X509Certificate } from 'node:crypto';
-import { z } from 'zod';
-import { samlConfigSchema } from '../config/schema.js';
+import type { SamlConfig } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
+import { isUsableNamespace } from '../subject.js';
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
-const acsUrl = z
-  .string()
-  .url()
-  .refine((value) => {
-    const url = new URL(value);
-    return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname));
-  }, 'https (http only on loopback)');
-
 /** The per-integration settings (from the deployment config) plus the ACS URL the handler serves. */
-export const samlIntegrationConfigSchema = samlConfigSchema.extend({
+export type SamlIntegrationConfig = SamlConfig & {
   /** Expected Destination of the Response and Recipient of the bearer SubjectConfirmationData. */
-  acsUrl,
-});
+  acsUrl: string;
+};
 
-export type SamlIntegrationConfig = z.input<typeof samlIntegrationConfigSchema>;
+const KEYS = new Set([
+  'idpCert',
+  'idpIssuer',
+  'spEntityId',
+  'subjectAttribute',
+  'subjectNamespace',
+  'acsUrl',
+]);
+
+const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
+
+/**
+ * The first problem of `config` as `[key, problem]`, checked by hand (the deployment config's schema checked
+ * the same fields at synth; the request path carries no schema library), or undefined.
+ */
+function shapeProblem(config: unknown): [string, string] | undefined {
+  if (typeof config !== 'object' || config === null || Array.isArray(config))
+    return ['$', 'expected an object'];
+  const c = config as Record<string, unknown>;
+  const unknown = Object.keys(c).find((key) => !KEYS.has(key));
+  if (unknown !== undefined) return [unknown, 'unknown key'];
+  const certs = c.idpCert;
+  if (!(nonEmpty(certs) || (Array.isArray(certs) && certs.length > 0 && certs.every(nonEmpty)))) {
+    return ['idpCert', 'a certificate (PEM or base64 DER) or a non-empty list of them'];
+  }
+  if (!nonEmpty(c.idpIssuer)) return ['idpIssuer', 'a non-empty string'];
+  if (!nonEmpty(c.spEntityId)) return ['spEntityId', 'a non-empty string'];
+  if (c.subjectAttribute !== undefined && !nonEmpty(c.subjectAttribute)) {
+    return ['subjectAttribute', 'a non-empty string'];
+  }
+  if (c.subjectNamespace !== undefined && !isUsableNamespace(c.subjectNamespace)) {
+    return ['subjectNamespace', '1 to 256 characters, no control characters or surrounding spaces'];
+  }
+  const acs = typeof c.acsUrl === 'string' && URL.canParse(c.acsUrl) ? new URL(c.acsUrl) : undefined;
+  if (!acs) return ['acsUrl', 'a URL'];
+  if (!(acs.protocol === 'https:' || (acs.protocol === 'http:' && LOOPBACK.has(acs.hostname)))) {
+    return ['acsUrl', 'https (http only on loopback)'];
+  }
+  return undefined;
+}
 
 /** A config whose certificates parsed, each normalised to PEM. */
 export interface CheckedSamlConfig {
@@ -65,22 +96,15 @@ export function checkSamlConfig(config: SamlIntegrationConfig, integration: stri
   const key = JSON.stringify([integration, config]);
   const cached = checked.get(key);
   if (cached) return cached;
-  const parsed = samlIntegrationConfigSchema.safeParse(config);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? issue.path.join('.') : '$';
-    throw new ConfigError(
-      `integration ${integration}: saml.${where}: ${issue?.message ?? 'invalid'}`,
-      parsed.error,
-    );
-  }
-  const certs = Array.isArray(parsed.data.idpCert) ? parsed.data.idpCert : [parsed.data.idpCert];
+  const problem = shapeProblem(config);
+  if (problem) throw new ConfigError(`integration ${integration}: saml.${problem[0]}: ${problem[1]}`);
+  const certs = Array.isArray(config.idpCert) ? config.idpCert : [config.idpCert];
   const result: CheckedSamlConfig = {
     idpCerts: certs.map((cert, index) => certificateToPem(cert, index, integration)),
-    idpIssuer: parsed.data.idpIssuer,
-    spEntityId: parsed.data.spEntityId,
-    acsUrl: parsed.data.acsUrl,
-    subjectAttribute: parsed.data.subjectAttribute,
+    idpIssuer: config.idpIssuer,
+    spEntityId: config.spEntityId,
+    acsUrl: config.acsUrl,
+    subjectAttribute: config.subjectAttribute,
   };
   if (checked.size >= CACHE_LIMIT) checked.clear();
   checked.set(key, result);

@@ -6,17 +6,21 @@
  * tokens or `client_id` of access tokens, against it).
  */
 import { z } from 'zod';
-import { checkCallerShape, cognitoIssuerPattern } from '../../core/config/schema.js';
+import { type CallerConfig, checkCallerShape } from '../../core/config/schema.js';
 import { ConfigError } from '../../core/errors.js';
 import { firstZodProblem } from '../../core/provider/load.js';
 import { isUsableNamespace } from '../../core/subject.js';
+import {
+  type CallerAlgorithm,
+  callerAlgorithms,
+  issuersOf,
+  loopbackHosts,
+  userPoolIdOf,
+} from './trusted-callers.js';
+import { type CallerVerifier, type CallerVerifierOptions, createCheckedCallerVerifier } from './verifier.js';
 
-/** The JWS algorithms aws-jwt-verify supports; symmetric (HS*) and `none` are impossible by construction. */
-export const callerAlgorithms = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
-export type CallerAlgorithm = (typeof callerAlgorithms)[number];
-
-/** Hosts for which an `http://` JWKS URI is tolerated, and then only with `allowInsecureLoopbackJwks`. */
-export const loopbackHosts: ReadonlySet<string> = new Set(['127.0.0.1', '[::1]']);
+// The request path's helpers live in trusted-callers.ts (no zod there); re-exported for existing importers.
+export { type CallerAlgorithm, callerAlgorithms, issuersOf, loopbackHosts, userPoolIdOf };
 
 const claimValue = z.string().min(1).max(2048);
 
@@ -62,23 +66,6 @@ export const trustedCallerSchema = z
     }
   });
 
-/**
- * The `iss` values a caller's tokens may carry: its issuer, and for a Cognito user pool also the pool's global
- * issuer (`https://issuer-cognito-idp.<region>.amazonaws.com/<userPoolId>`), which CognitoJwtVerifier accepts too.
- */
-export function issuersOf(caller: Pick<TrustedCaller, 'issuer' | 'tokenUse'>): string[] {
-  const cognito = caller.tokenUse === undefined ? undefined : cognitoIssuerPattern.exec(caller.issuer);
-  if (!cognito) return [caller.issuer];
-  return [caller.issuer, `https://issuer-cognito-idp.${cognito[1]}.amazonaws.com/${cognito[2]}`];
-}
-
-/** The user pool id of a Cognito caller (its issuer passed {@link checkCallerShape}). */
-export function userPoolIdOf(caller: Pick<TrustedCaller, 'issuer'>): string {
-  const match = cognitoIssuerPattern.exec(caller.issuer);
-  if (!match) throw new ConfigError(`callers: ${caller.issuer} is not a Cognito user pool issuer`);
-  return match[2] as string;
-}
-
 export const callerAuthConfigSchema = z
   .strictObject({ callers: z.array(trustedCallerSchema).min(1) })
   .superRefine((config, ctx) => {
@@ -103,4 +90,16 @@ export function parseCallerAuthConfig(input: unknown, source = 'callers config')
   if (parsed.success) return parsed.data;
   const { path, problem } = firstZodProblem(parsed.error);
   throw new ConfigError(`${source}: ${path}: ${problem}`, parsed.error);
+}
+
+/**
+ * Builds the caller verifier from a callers configuration, validated here first (stricter than the deployment
+ * schema: https JWKS, known algorithms, unique issuers). The Lambdas use {@link createCheckedCallerVerifier}
+ * with callers this function's schema checked at synth.
+ */
+export function createCallerVerifier(
+  config: CallerAuthConfigInput | { callers: readonly CallerConfig[] },
+  options: CallerVerifierOptions = {},
+): CallerVerifier {
+  return createCheckedCallerVerifier(parseCallerAuthConfig(config).callers, options);
 }

@@ -11,7 +11,7 @@ import { FetchError, JwksValidationError, NonRetryableFetchError } from 'aws-jwt
 import { type Fetcher, SimpleFetcher } from 'aws-jwt-verify/https';
 import { assertIsJwks, type PenaltyBox } from 'aws-jwt-verify/jwk';
 import { safeJsonParse } from 'aws-jwt-verify/safe-json-parse';
-import { loopbackHosts } from './config.js';
+import { loopbackHosts } from './trusted-callers.js';
 
 /** Per-request limit for loopback JWKS fetches, matching the library's https response timeout. */
 const loopbackTimeoutMs = 3000;

@@ -33,19 +33,13 @@ import { SimpleJwksCache, SimplePenaltyBox } from 'aws-jwt-verify/jwk';
 import { decomposeUnverifiedJwt } from 'aws-jwt-verify/jwt';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
 import { JwtVerifier } from 'aws-jwt-verify/jwt-verifier';
-import type { CallerConfig } from '../../core/config/schema.js';
 import { ConfigError, TokenvendError } from '../../core/errors.js';
 import { callerNamespace, isUsableSubject, userSubject } from '../../core/subject.js';
 import { bearerToken } from './bearer.js';
-import {
-  type CallerAuthConfigInput,
-  issuersOf,
-  parseCallerAuthConfig,
-  type TrustedCaller,
-  userPoolIdOf,
-} from './config.js';
+import type { TrustedCaller } from './config.js';
 import { CallerAuthError, CallerAuthUnavailableError } from './errors.js';
 import { GuardedJwksFetcher } from './jwks-fetcher.js';
+import { issuersOf, userPoolIdOf } from './trusted-callers.js';
 import { type VerifiedCacheOptions, VerifiedTokenCache } from './verified-cache.js';
 
 export { isUsableSubject, maxSubjectLength } from '../../core/subject.js';
@@ -84,14 +78,14 @@ export interface CallerVerifierOptions {
 }
 
 /**
- * Builds the verifier once per container. `config` is the deployment's `callers` section (validated again
- * here, stricter than the deployment schema: https JWKS, known algorithms, unique issuers).
+ * Builds the verifier once per container from callers already validated by `parseCallerAuthConfig` (https
+ * JWKS, known algorithms, unique issuers): at synth for the Lambdas, by `createCallerVerifier` (config.ts)
+ * everywhere else. This module loads no schema library.
  */
-export function createCallerVerifier(
-  config: CallerAuthConfigInput | { callers: readonly CallerConfig[] },
+export function createCheckedCallerVerifier(
+  callers: readonly TrustedCaller[],
   options: CallerVerifierOptions = {},
 ): CallerVerifier {
-  const { callers } = parseCallerAuthConfig(config);
   const allowInsecure = options.allowInsecureLoopbackJwks ?? false;
   for (const caller of callers) {
     if (caller.jwksUri !== undefined && new URL(caller.jwksUri).protocol !== 'https:' && !allowInsecure) {

@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { callerNamespace, isUsableNamespace, LOCAL_NAMESPACE, maxNamespaceLength } from '../subject.js';
+import { cognitoIssuerPattern } from './cognito.js';
+import { deploySettingsSchema } from './deploy-settings.js';
 
 const integrationId = z
   .string()
@@ -83,9 +85,8 @@ function namespaceProblem(): string {
   return `1 to ${maxNamespaceLength} characters, no control characters or surrounding spaces`;
 }
 
-/** `https://cognito-idp.<region>.amazonaws.com/<userPoolId>`, the pool id starting with its region. */
-export const cognitoIssuerPattern =
-  /^https:\/\/cognito-idp\.((?:eusc-[a-z]{2}|[a-z]{2})-(?:gov-)?[a-z]+-\d)\.amazonaws\.com\/(\1_[a-zA-Z0-9]+)$/;
+// In its own module: the caller verifier on the request path uses it without loading this schema.
+export { cognitoIssuerPattern };
 
 /**
  * The rules between a caller entry's fields, shared with the caller-auth adapter's stricter schema: a generic
@@ -193,6 +194,8 @@ const deploymentConfigObject = z.strictObject({
     maxReceiveCount: 5,
     workerTimeoutSeconds: 60,
   }),
+  /** How the CDK stack is built (account, region, retention, throttling, custom domain); read at synth only. */
+  deploy: deploySettingsSchema.prefault({}),
 });
 
 /** The deployment config, with the rules that span sections (SAML subject namespaces vs callers). */

@@ -99,7 +99,7 @@ async function token(sub: string): Promise<string> {
   return jwt;
 }
 
-it('no secret, token, code, state or assertion reaches any output', async () => {
+it('checklist 47: no secret, token, code, state or assertion reaches any output', async () => {
   const issuedAt = Date.now();
   // Connect and vend (auth code + PKCE); carol's grant is killed at the vendor to exercise invalid_grant.
   for (const sub of ['alice', 'carol']) {

@@ -91,7 +91,7 @@ describe('the vend path with short-lived tokens and a failing vendor', () => {
   });
   afterEach(() => stack.spy.heal());
 
-  it('gives 50 concurrent vends of an expired 2-second token one refresh and one token', async () => {
+  it('checklist 32: gives 50 concurrent vends of an expired 2-second token one refresh and one token', async () => {
     const { token } = await connected(stack, 'bob');
     await sleep(TTL * 1000);
     await atSecondStart();
@@ -102,7 +102,7 @@ describe('the vend path with short-lived tokens and a failing vendor', () => {
     expect(new Set(answers.map((a) => a.json?.access_token)).size).toBe(1);
   });
 
-  it('after a 429 with Retry-After, neither /vend nor the worker calls the vendor before it passes', async () => {
+  it('checklist 39, 56: after a 429 with Retry-After, neither /vend nor the worker calls the vendor before it passes', async () => {
     const { token, sent } = await connected(stack, 'carol');
     await sleep(TTL * 1000);
     stack.spy.inject('refresh_token', {
@@ -127,7 +127,7 @@ describe('the vend path with short-lived tokens and a failing vendor', () => {
     );
   }, 20_000);
 
-  it('hands out the still-valid token during the backoff and calls a 503 vendor O(1) times for 300 vends', async () => {
+  it('checklist 39, 56: hands out the still-valid token during the backoff and calls a 503 vendor O(1) times for 300 vends', async () => {
     await atSecondStart();
     const { token, sent } = await connected(stack, 'dave');
     await sleep(1_100); // due (half the lifetime) but valid
@@ -141,7 +141,7 @@ describe('the vend path with short-lived tokens and a failing vendor', () => {
     expect(sent()).toBeLessThanOrEqual(4);
   }, 20_000);
 
-  it('invalid_grant marks the connection needs_reauth, publishes it, never retries and stores no vendor text', async () => {
+  it('checklist 40: invalid_grant marks the connection needs_reauth, publishes it, never retries and stores no vendor text', async () => {
     const { token, sent } = await connected(stack, 'erin');
     await sleep(TTL * 1000);
     const echo = `refresh_token=${stack.clientSecret}`;

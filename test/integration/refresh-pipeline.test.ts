@@ -160,7 +160,7 @@ describe('planner -> SQS -> worker', () => {
     expect(telemetry.values('PlannerBatchSize')).toEqual([SUBJECTS.length]);
   });
 
-  it('reports exactly the three records whose reads were throttled, and refreshes the other seven', async () => {
+  it('checklist 42, 43: reports exactly the three records whose reads were throttled, and refreshes the other seven', async () => {
     const worker = createWorkerHandler(memoize(async () => app));
     throttle = true;
     let response: Awaited<ReturnType<typeof worker>>;
@@ -183,7 +183,7 @@ describe('planner -> SQS -> worker', () => {
     expect(telemetry.values('RefreshSucceeded')).toHaveLength(7);
   });
 
-  it('treats a duplicate delivery as a no-op and retries the failed three once SQS delivers them again', async () => {
+  it('checklist 42: treats a duplicate delivery as a no-op and retries the failed three once SQS delivers them again', async () => {
     const worker = createWorkerHandler(memoize(async () => app));
     const again = await worker(sqsEvent(delivered));
     expect(again.batchItemFailures).toEqual([]);
@@ -195,7 +195,7 @@ describe('planner -> SQS -> worker', () => {
     expect(sent).toHaveLength(10);
   });
 
-  it('sends a message it cannot read back to SQS (and so, after the receive limit, to the dead-letter queue)', async () => {
+  it('checklist 42: sends a message it cannot read back to SQS (and so, after the receive limit, to the dead-letter queue)', async () => {
     const worker = createWorkerHandler(memoize(async () => app));
     const poison = { messageId: 'poison', body: '{"integration":"harness","subject":"x"}' } as SQSRecord;
     const unknown = {

@@ -50,6 +50,10 @@ const ALGORITHMS = {
     signature: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
     digest: 'http://www.w3.org/2001/04/xmlenc#sha256',
   },
+  'rsa-sha512': {
+    signature: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
+    digest: 'http://www.w3.org/2001/04/xmlenc#sha512',
+  },
   'rsa-sha1': {
     signature: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1',
     digest: 'http://www.w3.org/2000/09/xmldsig#sha1',

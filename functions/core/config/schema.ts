@@ -26,6 +26,11 @@ export const samlConfigSchema = z.strictObject({
    * local issuer's, when no callers are configured); required when the callers have several.
    */
   subjectNamespace: z.string().refine(isUsableNamespace, namespaceProblem()).optional(),
+  /**
+   * Legacy: also accept RSA-SHA1 signatures and SHA-1 digests from this IdP. Off by default (SHA-256/512 only);
+   * turn it on only for an IdP that cannot sign otherwise, and turn it off when it can.
+   */
+  allowSha1: z.boolean().optional(),
 });
 
 export const serviceConnectionSchema = z.strictObject({

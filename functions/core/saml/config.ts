@@ -22,6 +22,7 @@ const KEYS = new Set([
   'spEntityId',
   'subjectAttribute',
   'subjectNamespace',
+  'allowSha1',
   'acsUrl',
 ]);
 
@@ -46,6 +47,7 @@ function shapeProblem(config: unknown): [string, string] | undefined {
   if (c.subjectAttribute !== undefined && !nonEmpty(c.subjectAttribute)) {
     return ['subjectAttribute', 'a non-empty string'];
   }
+  if (c.allowSha1 !== undefined && typeof c.allowSha1 !== 'boolean') return ['allowSha1', 'true or false'];
   if (c.subjectNamespace !== undefined && !isUsableNamespace(c.subjectNamespace)) {
     return ['subjectNamespace', '1 to 256 characters, no control characters or surrounding spaces'];
   }
@@ -64,7 +66,30 @@ export interface CheckedSamlConfig {
   readonly spEntityId: string;
   readonly acsUrl: string;
   readonly subjectAttribute: string | undefined;
+  /** The signature and digest algorithm URIs accepted (SHA-256/512; SHA-1 too with `allowSha1`). */
+  readonly algorithms: AlgorithmPolicy;
 }
+
+/** Accepted `SignatureMethod` and `DigestMethod` algorithm URIs. */
+export interface AlgorithmPolicy {
+  readonly signature: ReadonlySet<string>;
+  readonly digest: ReadonlySet<string>;
+}
+
+/** RSA with SHA-256/512 only: no SHA-1 (collisions), no HMAC (key confusion with a public certificate). */
+export const DEFAULT_ALGORITHMS: AlgorithmPolicy = {
+  signature: new Set([
+    'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+    'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
+  ]),
+  digest: new Set(['http://www.w3.org/2001/04/xmlenc#sha256', 'http://www.w3.org/2001/04/xmlenc#sha512']),
+};
+
+/** `allowSha1: true` (legacy IdPs): RSA-SHA1 and SHA-1 digests as well. Never HMAC. */
+export const LEGACY_SHA1_ALGORITHMS: AlgorithmPolicy = {
+  signature: new Set([...DEFAULT_ALGORITHMS.signature, 'http://www.w3.org/2000/09/xmldsig#rsa-sha1']),
+  digest: new Set([...DEFAULT_ALGORITHMS.digest, 'http://www.w3.org/2000/09/xmldsig#sha1']),
+};
 
 const PEM_CERT = /^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/;
 
@@ -105,6 +130,7 @@ export function checkSamlConfig(config: SamlIntegrationConfig, integration: stri
     spEntityId: config.spEntityId,
     acsUrl: config.acsUrl,
     subjectAttribute: config.subjectAttribute,
+    algorithms: config.allowSha1 === true ? LEGACY_SHA1_ALGORITHMS : DEFAULT_ALGORITHMS,
   };
   if (checked.size >= CACHE_LIMIT) checked.clear();
   checked.set(key, result);

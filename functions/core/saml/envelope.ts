@@ -7,7 +7,7 @@
  * https://docs.oasis-open.org/security/saml/v2.0/saml-profiles-2.0-os.pdf (4.1.4.2, 4.1.4.3);
  * https://docs.oasis-open.org/security/saml/v2.0/saml-core-2.0-os.pdf (3.2.2 Destination)
  */
-import type { CheckedSamlConfig } from './config.js';
+import type { AlgorithmPolicy, CheckedSamlConfig } from './config.js';
 import { SamlValidationError } from './errors.js';
 import {
   attr,
@@ -22,16 +22,6 @@ import {
 
 const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 
-/** RSA with SHA-256/512 only: no SHA-1 (collisions), no HMAC (key confusion with a public certificate). */
-const SIGNATURE_ALGORITHMS = new Set([
-  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
-  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
-]);
-const DIGEST_ALGORITHMS = new Set([
-  'http://www.w3.org/2001/04/xmlenc#sha256',
-  'http://www.w3.org/2001/04/xmlenc#sha512',
-]);
-
 export interface ResponseEnvelope {
   readonly response: Element;
   /** The one Assertion element, a direct child of the Response. */
@@ -39,13 +29,14 @@ export interface ResponseEnvelope {
   readonly assertionId: string;
 }
 
-function checkAlgorithms(doc: Document): void {
-  const methods: [string, Set<string>][] = [
-    ['SignatureMethod', SIGNATURE_ALGORITHMS],
-    ['DigestMethod', DIGEST_ALGORITHMS],
+/** Every SignatureMethod and DigestMethod below `root`, in any namespace, must be allowed by `policy`. */
+export function checkAlgorithms(root: Element, policy: AlgorithmPolicy): void {
+  const methods: [string, ReadonlySet<string>][] = [
+    ['SignatureMethod', policy.signature],
+    ['DigestMethod', policy.digest],
   ];
   for (const [name, allowed] of methods) {
-    for (const el of descendants(doc.documentElement, null, name)) {
+    for (const el of descendants(root, null, name)) {
       if (!allowed.has(attr(el, 'Algorithm') ?? '')) throw new SamlValidationError('signature_algorithm');
     }
   }
@@ -81,7 +72,7 @@ export function checkEnvelope(doc: Document, config: CheckedSamlConfig): Respons
   // (`alice@corp.com<!---->.evil.com`). IdPs never emit them: reject rather than rely on every reader.
   if (containsCommentOrPi(response)) throw new SamlValidationError('markup');
 
-  checkAlgorithms(doc);
+  checkAlgorithms(response, config.algorithms);
 
   if (attr(response, 'InResponseTo') !== undefined) throw new SamlValidationError('in_response_to');
 

@@ -156,7 +156,7 @@ describe('validateSamlResponse: signatures', () => {
     await expectRejected(tampered, 'signature');
   });
 
-  it('rejects RSA-SHA1 and HMAC signatures', async () => {
+  it('checklist 14: rejects RSA-SHA1 and HMAC signatures', async () => {
     await expectRejected(build({ algorithm: 'rsa-sha1' }), 'signature_algorithm');
     const hmac = build({
       mutate: (xml) =>
@@ -166,6 +166,41 @@ describe('validateSamlResponse: signatures', () => {
     });
     expect(Buffer.from(hmac, 'base64').toString()).toContain('http://www.w3.org/2000/09/xmldsig#hmac-sha1');
     await expectRejected(hmac, 'signature_algorithm');
+  });
+
+  it('accepts RSA-SHA512 by default', async () => {
+    await expectAccepted(build({ algorithm: 'rsa-sha512' }));
+  });
+
+  it('checklist 14: SHA-1 only when the integration opts in (allowSha1: true, legacy), never silently', async () => {
+    const sha1 = build({ algorithm: 'rsa-sha1' });
+    await expectRejected(sha1, 'signature_algorithm', {}, { ...config, allowSha1: false });
+    const replay = new MemoryAssertionReplayGuard();
+    const legacy = { ...config, allowSha1: true };
+    await expect(validateSamlResponse(sha1, legacy, options(replay))).resolves.toMatchObject({
+      subject: 'alice@corp.com',
+    });
+    // The opt-in widens the algorithms only: a SHA-1 signature by another key is still refused.
+    await expectRejected(
+      build({ algorithm: 'rsa-sha1', signer: attackerKey, keyInfoCert: attackerKey }),
+      'signature',
+      {},
+      legacy,
+    );
+  });
+
+  it('checklist 14: allowSha1 never admits HMAC, and a SHA-1 digest under an RSA-SHA256 signature needs it too', async () => {
+    const legacy = { ...config, allowSha1: true };
+    const hmac = build({
+      algorithm: 'rsa-sha1',
+      mutate: (xml) => xml.replace('xmldsig#rsa-sha1', 'xmldsig#hmac-sha1'),
+    });
+    await expectRejected(hmac, 'signature_algorithm', {}, legacy);
+    const sha1Digest = build({
+      mutate: (xml) =>
+        xml.replace('http://www.w3.org/2001/04/xmlenc#sha256', 'http://www.w3.org/2000/09/xmldsig#sha1'),
+    });
+    await expectRejected(sha1Digest, 'signature_algorithm');
   });
 
   it('rejects a comment inside DigestValue', async () => {
@@ -485,6 +520,14 @@ describe('validateSamlResponse: configuration', () => {
       expect(error).toMatchObject({ status: 500 });
     }
     expect(replay.claims).toEqual([]);
+  });
+
+  it('throws ConfigError for an allowSha1 that is not a boolean', async () => {
+    const replay = new MemoryAssertionReplayGuard();
+    const odd = { ...config, allowSha1: 'yes' } as unknown as SamlIntegrationConfig;
+    await expect(validateSamlResponse(build(), odd, options(replay))).rejects.toThrow(
+      /saml\.allowSha1: true or false/,
+    );
   });
 
   it('throws ConfigError for a private key given as certificate and for a plain-http ACS', async () => {

@@ -8,7 +8,6 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -17,12 +16,16 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { REFRESH_DUE_INDEX } from '../functions/adapters/dynamodb/schema.js';
 import type { DeploymentConfig } from '../functions/core/config/schema.js';
 import type { MetricName, RefreshFailureClass } from '../functions/core/ports.js';
 import { ENV, REFRESH_FUNCTIONS } from '../functions/handlers/routes.js';
-import type { TokenKey } from './token-key.js';
-import { type LambdaSpec, POWERTOOLS_ENVIRONMENT, TokenvendFunction } from './tokenvend-function.js';
+import { PLANNER_ACCESS, WORKER_ACCESS } from './permissions.js';
+import {
+  type LambdaSpec,
+  POWERTOOLS_ENVIRONMENT,
+  TokenvendFunction,
+  type TokenvendFunctionProps,
+} from './tokenvend-function.js';
 
 /** Where the refresh functions report (Powertools metrics; see `Telemetry` in functions/core/ports.ts). */
 export const METRICS_NAMESPACE = POWERTOOLS_ENVIRONMENT.POWERTOOLS_METRICS_NAMESPACE;
@@ -37,8 +40,7 @@ export const REFRESH_FAILED_ALARM_THRESHOLD = 5;
 export const PLANNER_SPEC: LambdaSpec = {
   entry: REFRESH_FUNCTIONS.planner.entry,
   timeoutSeconds: REFRESH_FUNCTIONS.planner.timeoutSeconds,
-  table: { actions: ['dynamodb:Query'], index: REFRESH_DUE_INDEX.name },
-  key: 'none',
+  access: PLANNER_ACCESS,
   secrets: false,
   events: false,
 };
@@ -52,24 +54,17 @@ export function workerSpec(timeoutSeconds: number): LambdaSpec {
   return {
     entry: REFRESH_FUNCTIONS.worker.entry,
     timeoutSeconds,
-    table: { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] },
-    key: 'encryptDecrypt',
+    access: WORKER_ACCESS,
     secrets: true,
     events: true,
   };
 }
 
 export interface RefreshPipelineProps {
-  envName: string;
   /** The parsed deployment config (defaults applied): `refresh` and `integrations`. */
   config: DeploymentConfig;
-  /** Absolute path of the deployment config JSON bundled with the functions. */
-  configFile: string;
-  projectRoot: string;
-  table: dynamodb.ITableV2;
-  key: TokenKey;
-  secretPrefix: string;
-  eventBus: events.IEventBus;
+  /** What every tokenvend function of the stack shares (environment, compiled deployment, table, key, logs). */
+  functions: Omit<TokenvendFunctionProps, 'spec' | 'environment'>;
   /** Alarm actions go here when given. */
   alarmTopic?: sns.ITopic;
 }
@@ -77,6 +72,8 @@ export interface RefreshPipelineProps {
 export class RefreshPipeline extends Construct {
   readonly planner: lambda.IFunction;
   readonly worker: lambda.IFunction;
+  /** The planner and the worker, for the stack's per-function alarms. */
+  readonly lambdas: readonly TokenvendFunction[];
   readonly schedule: events.Rule;
   /** Integration id -> its refresh queue. */
   readonly queues: ReadonlyMap<string, sqs.Queue>;
@@ -86,15 +83,8 @@ export class RefreshPipeline extends Construct {
   constructor(scope: Construct, id: string, props: RefreshPipelineProps) {
     super(scope, id);
     const { refresh, integrations } = props.config;
-    const common = {
-      envName: props.envName,
-      configFile: props.configFile,
-      projectRoot: props.projectRoot,
-      table: props.table,
-      key: props.key,
-      secretPrefix: props.secretPrefix,
-      eventBus: props.eventBus,
-    };
+    const common = props.functions;
+    const envName = common.envName;
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -118,7 +108,7 @@ export class RefreshPipeline extends Construct {
     }
     this.queues = queues;
 
-    const planner = new TokenvendFunction(this, 'Planner', {
+    const plannerFunction = new TokenvendFunction(this, 'Planner', {
       ...common,
       spec: PLANNER_SPEC,
       environment: {
@@ -126,7 +116,8 @@ export class RefreshPipeline extends Construct {
           Object.fromEntries([...queues].map(([integration, queue]) => [integration, queue.queueUrl])),
         ),
       },
-    }).fn;
+    });
+    const planner = plannerFunction.fn;
     if (queues.size > 0) {
       planner.addToRolePolicy(
         new iam.PolicyStatement({
@@ -139,15 +130,17 @@ export class RefreshPipeline extends Construct {
     planner.configureAsyncInvoke({ retryAttempts: 0 });
     this.planner = planner;
     this.schedule = new events.Rule(this, 'Schedule', {
-      description: `tokenvend ${props.envName}: runs the refresh planner`,
+      description: `tokenvend ${envName}: runs the refresh planner`,
       schedule: events.Schedule.rate(Duration.minutes(refresh.scheduleMinutes)),
       targets: [new targets.LambdaFunction(planner, { retryAttempts: 0 })],
     });
 
-    const worker = new TokenvendFunction(this, 'Worker', {
+    const workerFunction = new TokenvendFunction(this, 'Worker', {
       ...common,
       spec: workerSpec(refresh.workerTimeoutSeconds),
-    }).fn;
+    });
+    const worker = workerFunction.fn;
+    this.lambdas = [plannerFunction, workerFunction];
     for (const [integration, queue] of queues) {
       worker.addEventSource(
         new SqsEventSource(queue, {
@@ -161,7 +154,7 @@ export class RefreshPipeline extends Construct {
 
     this.alarm(
       'DeadLetters',
-      `tokenvend ${props.envName}: refresh messages reached the dead-letter queue`,
+      `tokenvend ${envName}: refresh messages reached the dead-letter queue`,
       this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         statistic: cloudwatch.Stats.MAXIMUM,
         period: Duration.minutes(1),
@@ -172,7 +165,7 @@ export class RefreshPipeline extends Construct {
     for (const [integration, queue] of queues) {
       this.alarm(
         `QueueAge-${integration}`,
-        `tokenvend ${props.envName}: ${integration} refresh messages wait over ${QUEUE_AGE_ALARM_SECONDS / 60} minutes`,
+        `tokenvend ${envName}: ${integration} refresh messages wait over ${QUEUE_AGE_ALARM_SECONDS / 60} minutes`,
         queue.metricApproximateAgeOfOldestMessage({
           statistic: cloudwatch.Stats.MAXIMUM,
           period: Duration.minutes(1),
@@ -182,14 +175,14 @@ export class RefreshPipeline extends Construct {
       );
       this.alarm(
         `RefreshFailed-${integration}`,
-        `tokenvend ${props.envName}: ${integration} refreshes keep failing`,
+        `tokenvend ${envName}: ${integration} refreshes keep failing`,
         refreshFailed({ integration }),
         REFRESH_FAILED_ALARM_THRESHOLD,
         props.alarmTopic,
       );
       this.alarm(
         `InvalidClient-${integration}`,
-        `tokenvend ${props.envName}: ${integration} rejects tokenvend's client credentials (invalid_client): check its secret`,
+        `tokenvend ${envName}: ${integration} rejects tokenvend's client credentials (invalid_client): check its secret`,
         refreshFailed({ integration, class: 'invalid_client' }),
         1,
         props.alarmTopic,

@@ -1,10 +1,12 @@
 /**
- * One tokenvend Lambda (an API handler or a refresh function): bundled with esbuild (ESM, Node 24, arm64), with
- * the deployment config and the provider templates copied beside the code, and exactly the permissions its
- * spec names.
+ * One tokenvend Lambda (an API handler or a refresh function): bundled with esbuild (ESM, Node 24, arm64;
+ * lib/bundle-options.ts) with the compiled deployment beside the code, X-Ray active tracing, its own log group,
+ * and its own role holding exactly what its spec names: writing its own log group, the DynamoDB actions of
+ * lib/permissions.ts, the token key under the cipher's encryption context, its secrets and its event bus.
  */
 import * as path from 'node:path';
-import { ArnFormat, type CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -12,32 +14,19 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import {
-  BUNDLED_CONFIG_FILE,
-  BUNDLED_PROVIDERS_DIR,
-  ENV,
-  type KeyAccess,
-  type TableAccess,
-} from '../functions/handlers/routes.js';
+import { COMPILED_DEPLOYMENT_FILE } from '../functions/core/config/compiled.js';
+import { ENV } from '../functions/handlers/routes.js';
+import { BUNDLE_OPTIONS, handlerEntry } from './bundle-options.js';
+import type { FunctionAccess } from './permissions.js';
 import type { TokenKey } from './token-key.js';
 
-/** Exactly these DynamoDB actions, on the table itself or on one of its indexes (never `index/*`). */
-export interface TableActions {
-  readonly actions: readonly string[];
-  /** Index name: the actions apply to `<table ARN>/index/<index>` only, not to the table. */
-  readonly index?: string;
-}
-
-/**
- * What one Lambda is and may touch. Every `FunctionSpec` of the HTTP contract (routes.ts) is one (its routes
- * are the stack's business); the refresh pipeline declares its functions with narrower {@link TableActions}.
- */
+/** What one Lambda is and may touch. */
 export interface LambdaSpec {
   /** File under functions/handlers/ (without `.ts`), exporting `handler`. */
   readonly entry: string;
   readonly timeoutSeconds: number;
-  readonly table: TableAccess | TableActions;
-  readonly key: KeyAccess;
+  /** DynamoDB and KMS (lib/permissions.ts). */
+  readonly access: FunctionAccess;
   /** Reads client secrets under the environment's Secrets Manager prefix. */
   readonly secrets: boolean;
   /** Publishes connection events: gets the bus name and events:PutEvents on that bus only. */
@@ -47,8 +36,10 @@ export interface LambdaSpec {
 export interface TokenvendFunctionProps {
   spec: LambdaSpec;
   envName: string;
-  /** Absolute path of the deployment config JSON bundled with the function. */
-  configFile: string;
+  /** Absolute path of the compiled deployment (written at synth) copied beside the bundle. */
+  compiledFile: string;
+  /** The deployment's integration ids: the only `integration` values of the key's encryption context. */
+  integrations: readonly string[];
   projectRoot: string;
   table: dynamodb.ITableV2;
   key: TokenKey;
@@ -57,6 +48,10 @@ export interface TokenvendFunctionProps {
   eventBus?: events.IEventBus;
   /** More environment variables (the refresh queues of the planner). */
   environment?: Record<string, string>;
+  /** How long the function's log group keeps its logs. */
+  logRetention: logs.RetentionDays;
+  /** Keep the log group when the stack is deleted. */
+  retainLogs: boolean;
 }
 
 /** Every function reports metrics under one namespace and one `service` dimension (Powertools). */
@@ -65,28 +60,46 @@ export const POWERTOOLS_ENVIRONMENT = {
   POWERTOOLS_METRICS_NAMESPACE: 'tokenvend',
 } as const;
 
+/** Lambda's active tracing writes with these two actions, which support no resource-level permission. */
+export const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'] as const;
+
 export class TokenvendFunction extends Construct {
   readonly fn: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: TokenvendFunctionProps) {
     super(scope, id);
     const { spec, projectRoot } = props;
     if (spec.events && !props.eventBus)
       throw new Error(`${spec.entry}: publishes events but no eventBus was given`);
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
-    const providersDir = path.join(projectRoot, 'providers');
+    // Its own role instead of AWSLambdaBasicExecutionRole (logs on `*`): it may write its own log group only.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `tokenvend ${props.envName}: the ${spec.entry} function`,
+    });
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        // The log group's ARN attribute ends in `:*`: its log streams, nothing outside the group.
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
     this.fn = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(projectRoot, 'functions', 'handlers', `${spec.entry}.ts`),
+      entry: handlerEntry(projectRoot, spec.entry),
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 512,
       timeout: Duration.seconds(spec.timeoutSeconds),
-      logGroup,
+      role: this.role,
+      logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
+      tracing: lambda.Tracing.ACTIVE,
       projectRoot,
       depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
       environment: {
@@ -96,7 +109,7 @@ export class TokenvendFunction extends Construct {
         // function; what a function may do with them is the spec's grants below.
         [ENV.keyArn]: props.key.key.keyArn,
         [ENV.secretPrefix]: props.secretPrefix,
-        [ENV.configFile]: BUNDLED_CONFIG_FILE,
+        [ENV.configFile]: COMPILED_DEPLOYMENT_FILE,
         ...(props.eventBus && spec.events ? { [ENV.eventBus]: props.eventBus.eventBusName } : {}),
         ...POWERTOOLS_ENVIRONMENT,
         ...props.environment,
@@ -104,45 +117,39 @@ export class TokenvendFunction extends Construct {
       },
       bundling: {
         format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        minify: true,
-        sourceMap: true,
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        target: BUNDLE_OPTIONS.target,
+        mainFields: [...BUNDLE_OPTIONS.mainFields],
+        minify: BUNDLE_OPTIONS.minify,
+        sourceMap: BUNDLE_OPTIONS.sourceMap,
+        banner: BUNDLE_OPTIONS.banner,
+        externalModules: [...BUNDLE_OPTIONS.externalModules],
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
+          // The deployment checked and compiled at synth; no config file and no provider templates to parse.
           afterBundling: (_input: string, output: string) => [
-            `cp ${JSON.stringify(props.configFile)} ${JSON.stringify(path.join(output, BUNDLED_CONFIG_FILE))}`,
-            `cp -r ${JSON.stringify(providersDir)} ${JSON.stringify(path.join(output, BUNDLED_PROVIDERS_DIR))}`,
+            `cp ${JSON.stringify(props.compiledFile)} ${JSON.stringify(path.join(output, COMPILED_DEPLOYMENT_FILE))}`,
           ],
         },
       },
     });
-    if (typeof spec.table === 'object') {
-      const { actions, index } = spec.table;
-      this.fn.addToRolePolicy(
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: `Lambda active tracing: ${XRAY_ACTIONS.join(' and ')} support no resource-level permissions (the X-Ray service authorization reference lists no resource type for them); the statement holds nothing else.`,
+    });
+    for (const { actions, index } of spec.access.table) {
+      this.role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           actions: [...actions],
           resources: [index ? `${props.table.tableArn}/index/${index}` : props.table.tableArn],
         }),
       );
-    } else if (spec.table !== 'none') {
-      if (spec.table === 'read') props.table.grantReadData(this.fn);
-      if (spec.table === 'readWrite') props.table.grantReadWriteData(this.fn);
-      const tableId = Stack.of(this).getLogicalId(props.table.node.defaultChild as CfnElement);
-      Validations.of(this.fn).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`,
-        reason: 'The grant covers the table’s own indexes (the refresh-due GSI), nothing else.',
-      });
     }
-    if (spec.events) props.eventBus?.grantPutEventsTo(this.fn);
-    if (spec.key === 'decrypt') props.key.grantRead(this.fn);
-    if (spec.key === 'encryptDecrypt') props.key.grantReadWrite(this.fn);
+    if (spec.access.key) props.key.grantUse(this.role, spec.access.key, props.integrations);
+    if (spec.events) props.eventBus?.grantPutEventsTo(this.role);
     if (spec.secrets) {
       const stack = Stack.of(this);
-      this.fn.addToRolePolicy(
+      this.role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           actions: ['secretsmanager:GetSecretValue'],
           resources: [
@@ -158,11 +165,21 @@ export class TokenvendFunction extends Construct {
       // cdk-nag names the finding by the rendered ARN: tokens render as <AWS::...>, concrete values as they are.
       const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
       const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
-      Validations.of(this.fn).acknowledge({
+      Validations.of(this.role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:${region}:${account}:secret:${props.secretPrefix}*]`,
         reason:
           'Each integration has its own secret under the environment prefix; the suffix wildcard covers Secrets Manager’s random ARN suffix and integrations added by config.',
       });
     }
+  }
+
+  /** Lambda `Errors` (unhandled errors and timeouts) summed over five minutes. */
+  metricErrors(): cloudwatch.Metric {
+    return this.fn.metricErrors({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) });
+  }
+
+  /** Lambda `Throttles` (invocations refused for concurrency) summed over five minutes. */
+  metricThrottles(): cloudwatch.Metric {
+    return this.fn.metricThrottles({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) });
   }
 }

@@ -1,37 +1,61 @@
 /**
- * One tokenvend environment: the table, the KMS key, one Lambda per handler and the HTTP API that routes
- * to them, the event bus connection events go to, and the scheduled refresh pipeline with its alarms. Routes
- * and permissions come from functions/handlers/routes.ts, the same table the local runtime reads.
+ * One tokenvend environment: the table, the KMS key, one Lambda per handler and the HTTP API that routes to
+ * them (throttled, optionally on a custom domain), the event bus connection events go to, the scheduled refresh
+ * pipeline, and the alarms. Routes come from functions/handlers/routes.ts (the table the local runtime reads),
+ * each function's exact access from lib/permissions.ts. The deployment config is checked and compiled at synth
+ * (lib/deployment-config.ts); the functions carry the compiled result.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Stage, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { FUNCTIONS } from '../functions/handlers/routes.js';
 import { AlarmTopic } from './alarm-topic.js';
-import { readDeploymentConfig } from './deployment-config.js';
+import { type CheckedDeployment, readDeployment } from './deployment-config.js';
+import { apiAccess } from './permissions.js';
 import { RefreshPipeline } from './refresh-pipeline.js';
 import { TokenKey } from './token-key.js';
 import { TokenTable } from './token-table.js';
-import { TokenvendFunction } from './tokenvend-function.js';
+import { TokenvendFunction, type TokenvendFunctionProps } from './tokenvend-function.js';
 
 export interface TokenvendStackProps extends StackProps {
   /** `dev`, `staging`, `prod`, ...: names the stack's secrets prefix and resources. */
   envName: string;
   /**
-   * The deployment config JSON (integrations, callers, return URLs, CORS origins, refresh settings), validated
-   * at synth and bundled with every function.
+   * The deployment config JSON (integrations, callers, return URLs, CORS origins, refresh and deploy settings),
+   * checked at synth; each function carries its compiled form.
    */
   configFile: string;
+  /** The config already read by {@link readDeployment} (bin/ reads it first for the stack's env). */
+  checked?: CheckedDeployment;
   /** Repository root (where package-lock.json, functions/ and providers/ are). */
   projectRoot: string;
-  /** Keep the table and key on stack deletion (default true). */
+  /** Keep the table, the key and the log groups on stack deletion (default: `deploy.retainData`, else true). */
   retainData?: boolean;
+}
+
+/** API 5xx answers, in percent of requests over five minutes, that raise the alarm. */
+export const API_5XX_ALARM_PERCENT = 5;
+/** Fewer requests than this in five minutes never raise the 5xx-rate alarm (one error in three is noise). */
+export const API_5XX_ALARM_MIN_REQUESTS = 20;
+/** Lambda errors (unhandled errors, timeouts) or throttles of one function in five minutes that raise an alarm. */
+export const LAMBDA_ERRORS_ALARM_THRESHOLD = 1;
+export const LAMBDA_THROTTLES_ALARM_THRESHOLD = 1;
+
+/** Log retention when the config names none: a year for environments that keep their data, else a month. */
+export function defaultLogRetentionDays(retainData: boolean): number {
+  return retainData ? 365 : 30;
 }
 
 function pascal(entry: string): string {
@@ -43,19 +67,37 @@ export class TokenvendStack extends Stack {
   readonly eventBus: events.EventBus;
   /** The API's functions by handler entry (`vend`, `connect`, ...). */
   readonly functions: ReadonlyMap<string, lambda.IFunction>;
+  /** Every function with its role and log group (API functions, then planner and worker). */
+  readonly lambdas: readonly TokenvendFunction[];
   readonly refresh: RefreshPipeline;
+  readonly alarmTopic: sns.ITopic;
+  /** Every alarm of the stack (API, functions, refresh pipeline). */
+  readonly alarms: readonly cloudwatch.Alarm[];
+  /** The custom domain, when the config names one. */
+  readonly domain?: apigw.DomainName;
+  /** The compiled deployment written at synth (copied beside every bundle). */
+  readonly compiledFile: string;
 
   constructor(scope: Construct, id: string, props: TokenvendStackProps) {
     super(scope, id, props);
     const configFile = path.resolve(props.configFile);
-    const config = readDeploymentConfig(configFile);
-    const retain = props.retainData ?? true;
+    const checked = props.checked ?? readDeployment(configFile);
+    const { config } = checked;
+    const retain = props.retainData ?? config.deploy.retainData ?? true;
+    const logRetention = (config.deploy.logRetentionDays ??
+      defaultLogRetentionDays(retain)) as logs.RetentionDays;
+    const logRemoval = retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    this.compiledFile = writeCompiled(this, checked);
+
     const table = new TokenTable(this, 'Tokens', { retain }).table;
     const key = new TokenKey(this, 'TokenKey', { retain });
     const secretPrefix = `tokenvend/${props.envName}/`;
     this.eventBus = new events.EventBus(this, 'Events', { eventBusName: `tokenvend-${props.envName}` });
 
-    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logs.RetentionDays.ONE_MONTH });
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
+      retention: logRetention,
+      removalPolicy: logRemoval,
+    });
     this.api = new apigw.HttpApi(this, 'Api', {
       description: `tokenvend ${props.envName}`,
       corsPreflight: config.corsOrigins.length
@@ -78,23 +120,42 @@ export class TokenvendStack extends Stack {
         ip: '$context.identity.sourceIp',
       }),
     };
+    // Every route, unless a route overrides it: API Gateway answers 429 above this rate.
+    stage.defaultRouteSettings = {
+      throttlingRateLimit: config.deploy.throttling.rateLimit,
+      throttlingBurstLimit: config.deploy.throttling.burstLimit,
+    };
 
+    const common: Omit<TokenvendFunctionProps, 'spec' | 'environment'> = {
+      envName: props.envName,
+      compiledFile: this.compiledFile,
+      integrations: Object.keys(config.integrations),
+      projectRoot: props.projectRoot,
+      table,
+      key,
+      secretPrefix,
+      eventBus: this.eventBus,
+      logRetention,
+      retainLogs: retain,
+    };
     const iamAuthorizer = new HttpIamAuthorizer();
     const functions = new Map<string, lambda.IFunction>();
+    const lambdas: TokenvendFunction[] = [];
     this.functions = functions;
     for (const spec of FUNCTIONS) {
       const fn = new TokenvendFunction(this, pascal(spec.entry), {
-        spec,
-        envName: props.envName,
-        configFile,
-        projectRoot: props.projectRoot,
-        table,
-        key,
-        secretPrefix,
-        eventBus: this.eventBus,
-      }).fn;
-      functions.set(spec.entry, fn);
-      const integration = new HttpLambdaIntegration(`${pascal(spec.entry)}Integration`, fn);
+        ...common,
+        spec: {
+          entry: spec.entry,
+          timeoutSeconds: spec.timeoutSeconds,
+          access: apiAccess(spec),
+          secrets: spec.secrets,
+          events: spec.events,
+        },
+      });
+      lambdas.push(fn);
+      functions.set(spec.entry, fn.fn);
+      const integration = new HttpLambdaIntegration(`${pascal(spec.entry)}Integration`, fn.fn);
       for (const route of spec.routes) {
         const routes = this.api.addRoutes({
           path: route.path,
@@ -115,27 +176,119 @@ export class TokenvendStack extends Stack {
         }
       }
     }
-    const alarmTopic = new AlarmTopic(this, 'Alarms', { envName: props.envName }).topic;
+    this.alarmTopic = new AlarmTopic(this, 'Alarms', { envName: props.envName }).topic;
     this.refresh = new RefreshPipeline(this, 'Refresh', {
-      envName: props.envName,
       config,
-      configFile,
-      projectRoot: props.projectRoot,
-      table,
-      key,
-      secretPrefix,
-      eventBus: this.eventBus,
-      alarmTopic,
+      functions: common,
+      alarmTopic: this.alarmTopic,
     });
-    Validations.of(this).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'The managed basic execution role only grants writing the function’s own logs.',
-    });
+    lambdas.push(...this.refresh.lambdas);
+    this.lambdas = lambdas;
+    this.alarms = [
+      ...this.apiAlarms(props.envName),
+      ...lambdas.flatMap((fn) => this.functionAlarms(props.envName, fn)),
+      ...this.refresh.alarms,
+    ];
+
+    const domain = config.deploy.domain;
+    if (domain) {
+      this.domain = new apigw.DomainName(this, 'Domain', {
+        domainName: domain.name,
+        certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', domain.certificateArn),
+        securityPolicy: apigw.SecurityPolicy.TLS_1_2,
+      });
+      new apigw.ApiMapping(this, 'ApiMapping', {
+        api: this.api,
+        domainName: this.domain,
+        stage: this.api.defaultStage,
+      });
+      new CfnOutput(this, 'ApiDomainUrl', { value: `https://${domain.name}` });
+      new CfnOutput(this, 'ApiDomainTarget', {
+        value: this.domain.regionalDomainName,
+        description: `DNS: point ${domain.name} (CNAME, or an alias record in the hosted zone ApiDomainHostedZoneId) here`,
+      });
+      new CfnOutput(this, 'ApiDomainHostedZoneId', { value: this.domain.regionalHostedZoneId });
+    }
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'SecretPrefix', { value: secretPrefix });
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
-    new CfnOutput(this, 'AlarmTopicArn', { value: alarmTopic.topicArn });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
     new CfnOutput(this, 'RefreshDeadLetterQueueUrl', { value: this.refresh.deadLetterQueue.queueUrl });
   }
+
+  /** The API's 5xx rate: server errors in percent of requests, over five minutes, with enough requests. */
+  private apiAlarms(envName: string): cloudwatch.Alarm[] {
+    const period = Duration.minutes(5);
+    const rate = new cloudwatch.MathExpression({
+      expression: `IF(requests >= ${API_5XX_ALARM_MIN_REQUESTS}, 100 * errors / requests, 0)`,
+      usingMetrics: {
+        errors: this.api.metricServerError({ statistic: cloudwatch.Stats.SUM, period }),
+        requests: this.api.metricCount({ statistic: cloudwatch.Stats.SUM, period }),
+      },
+      period,
+      label: 'API 5xx rate (%)',
+    });
+    return [
+      this.alarm(
+        'Api5xxRate',
+        `tokenvend ${envName}: over ${API_5XX_ALARM_PERCENT}% of API requests answered 5xx in 5 minutes`,
+        rate,
+        API_5XX_ALARM_PERCENT,
+      ),
+    ];
+  }
+
+  /** Errors and throttles of one function. */
+  private functionAlarms(envName: string, fn: TokenvendFunction): cloudwatch.Alarm[] {
+    const id = fn.node.scopes
+      .slice(2)
+      .map((scope) => scope.node.id)
+      .join('');
+    const name = fn.node.id;
+    return [
+      this.alarm(
+        `${id}Errors`,
+        `tokenvend ${envName}: the ${name} function failed (unhandled error or timeout)`,
+        fn.metricErrors(),
+        LAMBDA_ERRORS_ALARM_THRESHOLD,
+      ),
+      this.alarm(
+        `${id}Throttles`,
+        `tokenvend ${envName}: the ${name} function was throttled (concurrency limit)`,
+        fn.metricThrottles(),
+        LAMBDA_THROTTLES_ALARM_THRESHOLD,
+      ),
+    ];
+  }
+
+  private alarm(
+    id: string,
+    description: string,
+    metric: cloudwatch.IMetric,
+    threshold: number,
+  ): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      alarmDescription: description,
+      metric,
+      threshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
+    return alarm;
+  }
+}
+
+/**
+ * Writes the compiled deployment where the bundling step copies it from: the cloud assembly's folder (cdk.out),
+ * so it is rewritten by every synth and never stale.
+ */
+function writeCompiled(stack: Stack, checked: CheckedDeployment): string {
+  const dir = Stage.of(stack)?.outdir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tokenvend-'));
+  const file = path.join(dir, `${stack.artifactId}.tokenvend.compiled.json`);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(file, `${JSON.stringify(checked.compiled)}\n`);
+  return file;
 }

@@ -2,7 +2,7 @@
  * Reading provider templates from a directory: the built-in `providers/` folder, or an operator's own
  * folder of custom templates. Each file is `<id>.json`, `<id>.yaml` or `<id>.yml` and must declare that id.
  */
-import { existsSync } from 'node:fs';
+import { type Dirent, readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,32 +13,28 @@ import type { ProviderTemplate } from '../core/provider/schema.js';
 const TEMPLATE_FILE = /^(?<id>[^.].*)\.(?:json|ya?ml)$/i;
 
 /**
- * Where the built-in templates live. In the repository that is `providers/` two levels up from this module;
- * the Lambda bundle copies the folder next to the bundled file, so that spot is tried first.
- * `override` (a path) wins when given.
+ * Where the built-in templates live: the repository's `providers/` folder, two levels up from this module
+ * (the local runtime, tests and `cdk synth` read it; Lambda bundles carry the compiled deployment instead, see
+ * core/config/compiled.ts). `override` (a path) wins when given.
  */
 export function builtinProvidersDirectory(override?: string): string {
   if (override !== undefined) return resolve(override);
-  const candidates = [new URL('./providers/', import.meta.url), new URL('../../providers/', import.meta.url)];
-  const found = candidates.find((url) => existsSync(url));
-  return fileURLToPath(found ?? (candidates[1] as URL));
+  return fileURLToPath(new URL('../../providers/', import.meta.url));
 }
 
-/**
- * Loads every template file in `directory` (not recursive; other files are ignored). Throws one
- * {@link TemplateError} naming the file for an invalid template, a file name that is not `<id>.<ext>`,
- * or an id declared twice.
- */
-export async function loadProviderDirectory(directory: string): Promise<Map<string, ProviderTemplate>> {
-  const entries = await readdir(directory, { withFileTypes: true });
-  const files = entries
+/** Template files of a directory listing, sorted (other files are ignored). */
+function templateFiles(entries: readonly Dirent[]): string[] {
+  return entries
     .filter((e) => e.isFile() && TEMPLATE_FILE.test(e.name))
     .map((e) => e.name)
     .sort();
+}
+
+/** Validates the files' texts (in order) into templates by id; names the file on the first problem. */
+function templatesOf(files: readonly { fileName: string; text: string }[]): Map<string, ProviderTemplate> {
   const templates = new Map<string, ProviderTemplate>();
   const fileOf = new Map<string, string>();
-  for (const fileName of files) {
-    const text = await readFile(join(directory, fileName), 'utf8');
+  for (const { fileName, text } of files) {
     const template = loadProviderTemplateText(text, fileName);
     const stem = TEMPLATE_FILE.exec(fileName)?.groups?.id;
     if (stem !== template.id) {
@@ -60,6 +56,30 @@ export async function loadProviderDirectory(directory: string): Promise<Map<stri
     templates.set(template.id, template);
   }
   return templates;
+}
+
+/**
+ * Loads every template file in `directory` (not recursive; other files are ignored). Throws one
+ * {@link TemplateError} naming the file for an invalid template, a file name that is not `<id>.<ext>`,
+ * or an id declared twice.
+ */
+export async function loadProviderDirectory(directory: string): Promise<Map<string, ProviderTemplate>> {
+  const files = templateFiles(await readdir(directory, { withFileTypes: true }));
+  const texts = [];
+  for (const fileName of files)
+    texts.push({ fileName, text: await readFile(join(directory, fileName), 'utf8') });
+  return templatesOf(texts);
+}
+
+/**
+ * {@link loadProviderDirectory}, synchronously: for `cdk synth`, whose constructs are built synchronously
+ * (the same validation and the same messages).
+ */
+export function loadProviderDirectorySync(directory: string): Map<string, ProviderTemplate> {
+  const files = templateFiles(readdirSync(directory, { withFileTypes: true }));
+  return templatesOf(
+    files.map((fileName) => ({ fileName, text: readFileSync(join(directory, fileName), 'utf8') })),
+  );
 }
 
 const cache = new Map<string, Promise<Map<string, ProviderTemplate>>>();

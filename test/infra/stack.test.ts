@@ -1,9 +1,10 @@
 /**
  * CDK assertions on the per-environment stack: the data model's table (keys, TTL, refresh-due index), the KMS
- * key, one Node 24 Lambda per handler with only the permissions its spec names, every route of the contract,
- * the IAM authorizer on the service route, the event bus, the scheduled refresh pipeline (schedule, queues,
- * dead-letter queue, planner and worker with their exact permissions, alarms) and a clean cdk-nag AwsSolutions
- * report.
+ * key, one Node 24 Lambda per handler with its own role holding exactly its actions (DynamoDB per lib/permissions.ts,
+ * the token key only under the cipher's encryption context, its own log group, X-Ray), every route of the
+ * contract, the IAM authorizer on the service route, throttling, the custom domain, the event bus, the
+ * scheduled refresh pipeline (schedule, queues, dead-letter queue, planner and worker with their exact
+ * permissions), the alarms, log retention, and a clean cdk-nag AwsSolutions report.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -11,6 +12,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, type CfnElement, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { REFRESH_DUE_INDEX, TABLE } from '../../functions/adapters/dynamodb/schema.js';
@@ -20,14 +22,18 @@ import { TokenvendStack } from '../../lib/tokenvend-stack.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-function synth(envName = 'test', configFile = path.join(projectRoot, 'config', 'dev.json')) {
-  // Asset bundling (esbuild) is exercised by `cdk synth`; here it would only slow the assertions down.
+function synth(
+  envName = 'test',
+  configFile = path.join(projectRoot, 'config', 'dev.json'),
+  retainData: boolean | undefined = false,
+) {
+  // Asset bundling (esbuild) is exercised by `cdk synth` (cli-synth.test.ts); here it would only slow the assertions down.
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new TokenvendStack(app, `tokenvend-${envName}`, {
     envName,
     configFile,
     projectRoot,
-    retainData: false,
+    retainData,
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack, template: Template.fromStack(stack) };
@@ -56,7 +62,16 @@ interface Statement {
   Effect: string;
   Action: string | string[];
   Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
 }
+
+/** What every function's role holds besides its own grants: its log group and Lambda's X-Ray tracing. */
+const BASELINE_ACTIONS = [
+  'logs:CreateLogStream',
+  'logs:PutLogEvents',
+  'xray:PutTelemetryRecords',
+  'xray:PutTraceSegments',
+];
 
 function logicalId(stack: TokenvendStack, construct: { node: { defaultChild?: unknown } }): string {
   return stack.getLogicalId(construct.node.defaultChild as CfnElement);
@@ -79,6 +94,11 @@ function statementsOf(template: Template, stack: TokenvendStack, fn: lambda.IFun
   if (!policy) return [];
   const resource = template.toJSON().Resources[logicalId(stack, policy)];
   return resource.Properties.PolicyDocument.Statement as Statement[];
+}
+
+/** The statements beyond the logs and X-Ray ones every function has. */
+function grantsOf(statements: Statement[]): Statement[] {
+  return statements.filter((s) => !actionsOf([s]).every((a) => BASELINE_ACTIONS.includes(a)));
 }
 
 function actionsOf(statements: Statement[]): string[] {
@@ -159,7 +179,7 @@ describe('TokenvendStack', () => {
   it('gives the health function no table, key or secret access', () => {
     const health = stack.functions.get('health');
     expect(health).toBeDefined();
-    expect(statementsOf(template, stack, health as lambda.IFunction)).toEqual([]);
+    expect(grantsOf(statementsOf(template, stack, health as lambda.IFunction))).toEqual([]);
   });
 
   it('lets only secret-reading functions (and the refresh worker) read this environment’s secrets', () => {
@@ -332,7 +352,7 @@ describe('TokenvendStack refresh pipeline', () => {
   });
 
   it('lets the planner only Query the refresh-due index and send to the refresh queues', () => {
-    const statements = statementsOf(template, stack, pipeline.planner);
+    const statements = grantsOf(statementsOf(template, stack, pipeline.planner));
     expect(statements).toEqual([
       {
         Effect: 'Allow',
@@ -370,6 +390,7 @@ describe('TokenvendStack refresh pipeline', () => {
     const statements = statementsOf(template, stack, pipeline.worker);
     expect(actionsOf(statements)).toEqual(
       [
+        ...BASELINE_ACTIONS,
         'dynamodb:GetItem',
         'dynamodb:UpdateItem',
         'events:PutEvents',
@@ -414,7 +435,12 @@ describe('TokenvendStack refresh pipeline', () => {
   });
 
   it('alarms on dead letters, old queue messages, refresh failures and invalid_client, notifying the alarm topic', () => {
-    const alarms = template.findResources('AWS::CloudWatch::Alarm');
+    const refreshAlarms = new Set(pipeline.alarms.map((a) => logicalId(stack, a)));
+    const alarms = Object.fromEntries(
+      Object.entries(template.findResources('AWS::CloudWatch::Alarm')).filter(([id]) =>
+        refreshAlarms.has(id),
+      ),
+    );
     expect(Object.keys(alarms)).toHaveLength(1 + 3 * integrations.length);
     const topic = { Ref: logicalId(stack, stack.node.findChild('Alarms').node.findChild('Topic')) };
     for (const alarm of Object.values(alarms)) {
@@ -501,5 +527,315 @@ describe('TokenvendStack refresh pipeline', () => {
   it('fails the synth on an invalid refresh section with the schema’s message', () => {
     const bad = writeConfig({ ...config, refresh: { maxConcurrency: 1 } });
     expect(() => synth('bad', bad)).toThrow(/\$\.refresh\.maxConcurrency: /);
+  });
+});
+
+describe('TokenvendStack least privilege', () => {
+  const { template, stack } = synth();
+  const tableArn = getAtt(stack, stack.node.findChild('Tokens').node.findChild('Table'), 'Arn');
+  const keyArn = getAtt(stack, stack.node.findChild('TokenKey').node.findChild('Key'), 'Arn');
+  const integrations = ['genesys-eu'];
+  const all = (): [string, lambda.IFunction][] => [
+    ...[...stack.functions].map(([entry, fn]): [string, lambda.IFunction] => [entry, fn]),
+    ['refresh-planner', stack.refresh.planner],
+    ['refresh-worker', stack.refresh.worker],
+  ];
+  const fnOf = (entry: string) => {
+    const found = all().find(([e]) => e === entry);
+    if (!found) throw new Error(`no function ${entry}`);
+    return found[1];
+  };
+
+  // Read off the store adapters and flows (see lib/permissions.ts); the test states them independently.
+  const DYNAMODB: Record<string, { actions: string[]; index?: string }> = {
+    health: { actions: [] },
+    connect: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'] },
+    'oauth-callback': { actions: ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+    'connect-claim': { actions: ['dynamodb:DeleteItem', 'dynamodb:UpdateItem'] },
+    'saml-acs': { actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+    vend: { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] },
+    connections: { actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query'] },
+    'service-vend': { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] },
+    'refresh-planner': { actions: ['dynamodb:Query'], index: REFRESH_DUE_INDEX.name },
+    'refresh-worker': { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] },
+  };
+  const TOKENS = ['access_token', 'refresh_token', 'id_token'];
+  const KMS: Record<string, { actions: string[]; kinds: string[]; subjects: string[] } | undefined> = {
+    health: undefined,
+    connect: undefined,
+    'oauth-callback': { actions: ['kms:GenerateDataKey'], kinds: ['parked_tokens'], subjects: ['user:*'] },
+    'connect-claim': {
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      kinds: ['parked_tokens', ...TOKENS],
+      subjects: ['user:*'],
+    },
+    'saml-acs': { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], kinds: TOKENS, subjects: ['user:*'] },
+    vend: { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], kinds: TOKENS, subjects: ['user:*'] },
+    connections: { actions: ['kms:Decrypt'], kinds: TOKENS, subjects: ['user:*'] },
+    'service-vend': {
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      kinds: TOKENS,
+      subjects: ['service:*'],
+    },
+    'refresh-planner': undefined,
+    'refresh-worker': {
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      kinds: TOKENS,
+      subjects: ['user:*', 'service:*'],
+    },
+  };
+
+  it('covers every function of the contract', () => {
+    expect(
+      all()
+        .map(([entry]) => entry)
+        .sort(),
+    ).toEqual(Object.keys(DYNAMODB).sort());
+  });
+
+  it.each(Object.entries(DYNAMODB))(
+    'gives %s exactly the DynamoDB actions its code uses',
+    (entry, expected) => {
+      const statements = statementsOf(template, stack, fnOf(entry)).filter((s) =>
+        actionsOf([s]).some((a) => a.startsWith('dynamodb:')),
+      );
+      if (expected.actions.length === 0) {
+        expect(statements).toEqual([]);
+        return;
+      }
+      expect(statements).toHaveLength(1);
+      expect(actionsOf(statements)).toEqual(expected.actions);
+      expect(statements[0]?.Resource).toEqual(
+        expected.index ? { 'Fn::Join': ['', [tableArn, `/index/${expected.index}`]] } : tableArn,
+      );
+    },
+  );
+
+  it('grants no Scan, batch, transaction or table-management action to any role', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    const actions = policies.flatMap((p) =>
+      actionsOf(p.Properties.PolicyDocument.Statement as Statement[]).filter((a) =>
+        a.startsWith('dynamodb:'),
+      ),
+    );
+    expect([...new Set(actions)].sort()).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
+  });
+
+  it.each(Object.entries(KMS))(
+    'lets %s use the token key only under the cipher’s encryption context',
+    (entry, expected) => {
+      const statements = statementsOf(template, stack, fnOf(entry)).filter((s) =>
+        actionsOf([s]).some((a) => a.startsWith('kms:')),
+      );
+      if (!expected) {
+        expect(statements).toEqual([]);
+        return;
+      }
+      expect(statements).toEqual([
+        {
+          Effect: 'Allow',
+          Action: expected.actions.length === 1 ? expected.actions[0] : expected.actions,
+          Resource: keyArn,
+          Condition: {
+            'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['integration', 'subject', 'kind'] },
+            StringEquals: {
+              'kms:EncryptionContext:integration': integrations,
+              'kms:EncryptionContext:kind': expected.kinds,
+            },
+            StringLike: {
+              'kms:EncryptionContext:subject': expected.subjects,
+            },
+          },
+        },
+      ]);
+    },
+  );
+
+  it('gives every function its own role without managed policies, writing only its own log group', () => {
+    const roles = template.findResources('AWS::IAM::Role');
+    for (const role of Object.values(roles)) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    expect(JSON.stringify(template.toJSON())).not.toContain('AWSLambdaBasicExecutionRole');
+    const roleIds = new Set<string>();
+    for (const tv of stack.lambdas) {
+      roleIds.add(logicalId(stack, tv.role));
+      const logs = withAction(statementsOf(template, stack, tv.fn), 'logs:PutLogEvents');
+      expect(logs).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: getAtt(stack, tv.logGroup, 'Arn'),
+        },
+      ]);
+      expect(functionResource(template, stack, tv.fn).Role).toEqual(getAtt(stack, tv.role, 'Arn'));
+      expect(functionResource(template, stack, tv.fn).LoggingConfig).toMatchObject({
+        LogGroup: ref(stack, tv.logGroup),
+      });
+    }
+    expect(roleIds.size).toBe(FUNCTIONS.length + 2);
+  });
+
+  it('traces every function with X-Ray (active), the only `*` resource being X-Ray’s', () => {
+    for (const f of Object.values(template.findResources('AWS::Lambda::Function'))) {
+      expect(f.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+    }
+    for (const p of Object.values(template.findResources('AWS::IAM::Policy'))) {
+      for (const s of p.Properties.PolicyDocument.Statement as Statement[]) {
+        if (s.Resource === '*')
+          expect(actionsOf([s])).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+      }
+    }
+  });
+});
+
+describe('TokenvendStack operations', () => {
+  const { template, stack } = synth();
+
+  it('keeps logs for the configured retention and deletes them with a stack that keeps no data', () => {
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
+    expect(groups).toHaveLength(FUNCTIONS.length + 2 + 1);
+    for (const g of groups) {
+      expect(g.Properties.RetentionInDays).toBe(30);
+      expect(g.DeletionPolicy).toBe('Delete');
+    }
+  });
+
+  it('retains the log groups (a year by default), the table and the key with a stack that keeps its data', () => {
+    const config = JSON.parse(fs.readFileSync(path.join(projectRoot, 'config', 'dev.json'), 'utf8'));
+    const { deploy: _deploy, ...rest } = config;
+    const kept = synth('kept', writeConfig(rest), true).template;
+    const groups = Object.values(kept.findResources('AWS::Logs::LogGroup'));
+    expect(groups).toHaveLength(FUNCTIONS.length + 2 + 1);
+    for (const g of groups) {
+      expect(g.Properties.RetentionInDays).toBe(365);
+      expect(g.DeletionPolicy).toBe('Retain');
+    }
+    kept.hasResource('AWS::DynamoDB::GlobalTable', { DeletionPolicy: 'Retain' });
+    kept.hasResource('AWS::KMS::Key', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({ Description: Match.stringLikeRegexp('tokens at rest') }),
+    });
+  });
+
+  it('throttles every route of the API stage as the config says', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      DefaultRouteSettings: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
+    });
+  });
+
+  it('applies the default throttling when the config names none', () => {
+    const t = synth('throttle', writeConfig({ integrations: { sandbox: { provider: 'webex' } } })).template;
+    t.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+    });
+  });
+
+  it('alarms on the API’s 5xx rate and on every function’s errors and throttles, notifying the alarm topic', () => {
+    const topic = { Ref: logicalId(stack, stack.node.findChild('Alarms').node.findChild('Topic')) };
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(1 + 2 * (FUNCTIONS.length + 2) + stack.refresh.alarms.length);
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([topic]);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 5,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'IF(requests >= 20, 100 * errors / requests, 0)', ReturnData: true }),
+        Match.objectLike({
+          Id: 'errors',
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({ Namespace: 'AWS/ApiGateway', MetricName: '5xx' }),
+            Stat: 'Sum',
+          }),
+        }),
+        Match.objectLike({
+          Id: 'requests',
+          MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'Count' }), Stat: 'Sum' }),
+        }),
+      ]),
+    });
+    for (const tv of stack.lambdas) {
+      for (const metric of ['Errors', 'Throttles']) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'AWS/Lambda',
+          MetricName: metric,
+          Dimensions: [{ Name: 'FunctionName', Value: ref(stack, tv.fn) }],
+          Statistic: 'Sum',
+          Period: 300,
+          Threshold: 1,
+        });
+      }
+    }
+  });
+
+  it('maps an optional custom domain (TLS 1.2) to the API and outputs its URL', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::DomainName', 0);
+    const certificateArn =
+      'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555';
+    const withDomain = synth(
+      'domain',
+      writeConfig({
+        publicBaseUrl: 'https://tokens.example.org',
+        integrations: { sandbox: { provider: 'webex' } },
+        deploy: { domain: { name: 'tokens.example.org', certificateArn } },
+      }),
+    );
+    const t = withDomain.template;
+    t.hasResourceProperties('AWS::ApiGatewayV2::DomainName', {
+      DomainName: 'tokens.example.org',
+      DomainNameConfigurations: [
+        Match.objectLike({
+          CertificateArn: certificateArn,
+          EndpointType: 'REGIONAL',
+          SecurityPolicy: 'TLS_1_2',
+        }),
+      ],
+    });
+    t.hasResourceProperties('AWS::ApiGatewayV2::ApiMapping', {
+      ApiId: ref(withDomain.stack, withDomain.stack.api),
+      DomainName: ref(withDomain.stack, withDomain.stack.domain as apigw.DomainName),
+      Stage: '$default',
+    });
+    t.hasOutput('ApiDomainUrl', { Value: 'https://tokens.example.org' });
+    t.hasOutput('ApiDomainTarget', Match.anyValue());
+    expect(nagErrors(withDomain.app)).toEqual([]);
+  });
+
+  it('refuses a publicBaseUrl on another host than the custom domain', () => {
+    const bad = writeConfig({
+      publicBaseUrl: 'https://elsewhere.example.org',
+      integrations: {},
+      deploy: {
+        domain: {
+          name: 'tokens.example.org',
+          certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/1',
+        },
+      },
+    });
+    expect(() => synth('baddomain', bad)).toThrow(
+      /^config-\d+\.json: \$\.publicBaseUrl: names elsewhere\.example\.org, but the API's custom domain is tokens\.example\.org$/,
+    );
+  });
+
+  it('is region- and account-agnostic without deploy.region/account, whatever the shell’s defaults', () => {
+    const saved = { ...process.env };
+    process.env.CDK_DEFAULT_REGION = 'ap-southeast-7';
+    process.env.CDK_DEFAULT_ACCOUNT = '999988887777';
+    try {
+      const t = synth('agnostic').template;
+      const json = JSON.stringify(t.toJSON());
+      expect(json).not.toContain('ap-southeast-7');
+      expect(json).not.toContain('999988887777');
+      t.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+        Replicas: [Match.objectLike({ Region: { Ref: 'AWS::Region' } })],
+      });
+    } finally {
+      process.env = saved;
+    }
   });
 });

@@ -1,6 +1,6 @@
 /**
- * The Lambda handlers wired exactly as in AWS (functions/handlers/runtime/aws-app.ts): configuration from the
- * bundled config file and the stack's environment variables, DynamoDB (AWS's DynamoDB Local), KMS envelope
+ * The Lambda handlers wired exactly as in AWS (functions/handlers/runtime/aws-app.ts): the deployment compiled as
+ * at synth and the stack's environment variables, DynamoDB (AWS's DynamoDB Local), KMS envelope
  * encryption and Secrets Manager (moto_server), caller JWTs against an https JWKS. Only the endpoints differ,
  * through the SDK's standard `AWS_ENDPOINT_URL_*` variables.
  */
@@ -16,8 +16,10 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createKmsCipher } from '../../functions/adapters/crypto/index.js';
 import { DynamoConnectionStore, ensureTable } from '../../functions/adapters/dynamodb/index.js';
+import { COMPILED_DEPLOYMENT_FILE } from '../../functions/core/config/compiled.js';
 import { userSubject } from '../../functions/core/subject.js';
 import { ENV } from '../../functions/handlers/routes.js';
+import { readDeployment } from '../../lib/deployment-config.js';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../support/dynamodb-local.js';
 import { type Moto, startMoto } from '../support/moto.js';
 
@@ -146,9 +148,10 @@ beforeAll(async () => {
   const jwksUri = `https://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`;
 
   dir = mkdtempSync(path.join(tmpdir(), 'tokenvend-aws-app-'));
-  const configFile = path.join(dir, 'tokenvend.config.json');
+  // As `cdk synth` does: the config file checked and compiled (lib/deployment-config.ts); the App reads the result.
+  const sourceFile = path.join(dir, 'tokenvend.config.json');
   writeFileSync(
-    configFile,
+    sourceFile,
     JSON.stringify({
       publicBaseUrl: 'https://tokens.test.example',
       integrations: {
@@ -158,6 +161,8 @@ beforeAll(async () => {
       returnUrls: ['https://crm.test.example/'],
     }),
   );
+  const configFile = path.join(dir, COMPILED_DEPLOYMENT_FILE);
+  writeFileSync(configFile, JSON.stringify(readDeployment(sourceFile).compiled));
   Object.assign(process.env, {
     [ENV.tableName]: TABLE,
     [ENV.keyArn]: keyArn,

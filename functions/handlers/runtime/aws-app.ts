@@ -1,6 +1,7 @@
 /**
- * The App of a Lambda container in AWS: configuration from the bundled config file and the environment the
- * stack sets, DynamoDB, KMS envelope encryption and Secrets Manager. Built once, on the first request.
+ * The App of a Lambda container in AWS: the deployment compiled at synth (checked there, only read here: no
+ * schema library or YAML parser in the bundle, see core/config/compiled.ts) and the environment the stack sets,
+ * DynamoDB, KMS envelope encryption and Secrets Manager. Built once, on the first request.
  */
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -11,20 +12,17 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import {
-  CallerAuthError,
-  type CallerVerifier,
-  createCallerVerifier,
-} from '../../adapters/caller-auth/index.js';
+import { CallerAuthError } from '../../adapters/caller-auth/errors.js';
+import type { TrustedCaller } from '../../adapters/caller-auth/index.js';
+import { type CallerVerifier, createCheckedCallerVerifier } from '../../adapters/caller-auth/verifier.js';
 import { createKmsCipher } from '../../adapters/crypto/index.js';
 import { EventBridgeEventSink } from '../../adapters/eventbridge/index.js';
-import { loadBuiltinProviders } from '../../adapters/provider-files.js';
 import { SecretsManagerSecretSource } from '../../adapters/secrets/index.js';
 import { SqsRefreshQueue } from '../../adapters/sqs/index.js';
 import { PowertoolsTelemetry } from '../../adapters/telemetry/index.js';
-import { loadDeployment } from '../../core/config/deployment.js';
+import { COMPILED_DEPLOYMENT_FILE, loadCompiledDeployment } from '../../core/config/compiled.js';
 import { ConfigError } from '../../core/errors.js';
-import { BUNDLED_CONFIG_FILE, ENV } from '../routes.js';
+import { ENV } from '../routes.js';
 import { type AppProvider, memoize } from './app.js';
 import { buildApp } from './build-app.js';
 
@@ -42,16 +40,14 @@ const noTrustedCallers: CallerVerifier = {
 
 async function build() {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const configFile = path.resolve(here, process.env[ENV.configFile] ?? BUNDLED_CONFIG_FILE);
-  // The bundle has providers/ beside it; from the source tree the repository's folder is found.
-  const builtins = await loadBuiltinProviders();
-  let raw: unknown;
+  const configFile = path.resolve(here, process.env[ENV.configFile] ?? COMPILED_DEPLOYMENT_FILE);
+  let compiled: unknown;
   try {
-    raw = JSON.parse(await readFile(configFile, 'utf8'));
+    compiled = JSON.parse(await readFile(configFile, 'utf8'));
   } catch (error) {
-    throw new ConfigError(`cannot read the deployment config ${path.basename(configFile)}`, error);
+    throw new ConfigError(`cannot read the compiled deployment ${path.basename(configFile)}`, error);
   }
-  const deployment = loadDeployment(raw, { builtins, source: path.basename(configFile) });
+  const deployment = loadCompiledDeployment(compiled, path.basename(configFile));
   const secretPrefix = required(ENV.secretPrefix);
   const logger = new Logger({ serviceName: 'tokenvend' });
   const busName = process.env[ENV.eventBus];
@@ -91,7 +87,8 @@ async function build() {
       : undefined,
     scheduleLeadSeconds: deployment.config.refresh.scheduleMinutes * 60,
     callers: deployment.config.callers.length
-      ? createCallerVerifier({ callers: deployment.config.callers })
+      ? // Checked at synth by the caller-auth schema (lib/deployment-config.ts): same values, nothing to parse.
+        createCheckedCallerVerifier(deployment.config.callers as readonly TrustedCaller[])
       : noTrustedCallers,
     logger: {
       error: (message, details) => logger.error(message, details),

@@ -1,0 +1,46 @@
+/**
+ * The package's exports: `npm run build:client` builds dist/client, and `import('tokenvend/client')` resolves
+ * through package.json "exports" to it, with the public API only (the helpers of client/api.ts stay inside).
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+beforeAll(() => {
+  execFileSync(process.execPath, ['client/build.mjs'], { cwd: root, stdio: 'pipe' });
+}, 60_000);
+
+function exportsOf(specifier: string): string[] {
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const m = await import('${specifier}'); console.log(JSON.stringify(Object.keys(m).sort()))`,
+    ],
+    { cwd: root, encoding: 'utf8' },
+  );
+  return JSON.parse(out) as string[];
+}
+
+test('tokenvend/client exports the client, vendorFetch helpers and the typed errors', () => {
+  const names = exportsOf('tokenvend/client');
+  expect(names).toEqual(
+    expect.arrayContaining([
+      'createTokenVendClient',
+      'TokenVendError',
+      'NotConnectedError',
+      'NeedsReauthError',
+      'RateLimitedError',
+      'UnavailableError',
+      'AccessDeniedError',
+      'applyAuthorization',
+    ]),
+  );
+  expect(names).not.toContain('signedVend');
+  expect(names).not.toContain('checkId');
+  const types = readFileSync(`${root}dist/client/index.d.ts`, 'utf8');
+  expect(types).toContain('export declare function createTokenVendClient');
+});

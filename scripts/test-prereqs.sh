@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs before `npm test`: the system programs the tests use. As root with apt-get it installs what is missing
 # (Debian packages: openjdk-17-jre-headless for DynamoDB Local, openssl for throwaway certificates, chromium
-# for the browser tests); otherwise it names what is missing in one line and stops.
+# for the browser tests, simplesamlphp and libxml2-utils for the SAML tests); otherwise it names what is
+# missing in one line and stops.
 set -euo pipefail
 
 missing=()
@@ -9,6 +10,9 @@ packages=()
 command -v java >/dev/null 2>&1 || { missing+=(java); packages+=(openjdk-17-jre-headless); }
 command -v openssl >/dev/null 2>&1 || { missing+=(openssl); packages+=(openssl); }
 command -v chromium >/dev/null 2>&1 || { missing+=(chromium); packages+=(chromium); }
+# SAML: xmllint validates the SP metadata against the OASIS schema that SimpleSAMLphp ships.
+command -v xmllint >/dev/null 2>&1 || { missing+=(xmllint); packages+=(libxml2-utils); }
+[ -f /usr/share/simplesamlphp/schemas/saml-schema-metadata-2.0.xsd ] || { missing+=(simplesamlphp); packages+=(simplesamlphp); }
 
 if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -65,8 +65,12 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     timeoutSeconds: 20,
   },
   {
+    // The SAML routes of an integration: the ACS, and the SP metadata (reads the SP certificates from the secret).
     entry: 'saml-acs',
-    routes: [{ method: 'POST', path: '/saml/{integration}/acs', auth: 'none' }],
+    routes: [
+      { method: 'POST', path: '/saml/{integration}/acs', auth: 'none' },
+      { method: 'GET', path: '/saml/{integration}/metadata', auth: 'none' },
+    ],
     table: 'readWrite',
     key: 'encryptDecrypt',
     secrets: true,

@@ -1,16 +1,22 @@
 /**
- * `POST /saml/{integration}/acs`: the IdP's SAMLResponse, exchanged for a vendor token (saml2-bearer). A browser
- * posts it (HTTP-POST binding), so every answer is a page or a redirect, errors included: an HTML page with the
- * error's status, our own words and the failed SAML check, never JSON.
+ * The saml-acs function: every SAML route of an integration.
+ *
+ * - `POST /saml/{integration}/acs`: the IdP's SAMLResponse, exchanged for a vendor token (saml2-bearer). A browser
+ *   posts it (HTTP-POST binding), so every answer is a page or a redirect, errors included: an HTML page with the
+ *   error's status, our own words and the failed SAML check, never JSON.
+ * - `GET /saml/{integration}/metadata`: the SP metadata (saml-metadata.ts); errors as JSON.
  */
+import type { Context } from 'aws-lambda';
 import { completeSamlSignIn } from '../core/flows/saml-acs.js';
 import { browserRoute, flowErrorPage } from './browser-page.js';
+import type { HttpEvent } from './middleware/types.js';
 import type { AppProvider } from './runtime/app.js';
 import { awsApp } from './runtime/aws-app.js';
 import { baseUrl, formBody, pathParam, redirect, resultPage, withOutcome } from './runtime/http.js';
 import { httpHandler } from './runtime/http-handler.js';
+import { samlMetadataRoute } from './saml-metadata.js';
 
-export function createSamlAcsHandler(getApp: AppProvider) {
+function createAcsRoute(getApp: AppProvider) {
   return browserRoute(
     'saml',
     httpHandler(getApp, async (app, event) => {
@@ -37,6 +43,22 @@ export function createSamlAcsHandler(getApp: AppProvider) {
       }
     }),
   );
+}
+
+/** `GET /saml/{integration}/metadata` -> `metadata`; anything else of this function is the ACS. */
+function routeOf(event: HttpEvent): 'metadata' | 'acs' {
+  const method = event.requestContext?.http?.method ?? event.routeKey?.split(' ')[0];
+  const path = event.routeKey?.split(' ')[1] ?? event.rawPath ?? '';
+  if (method === 'GET' && path.endsWith('/metadata')) return 'metadata';
+  return 'acs';
+}
+
+export function createSamlAcsHandler(getApp: AppProvider) {
+  const routes = {
+    acs: createAcsRoute(getApp),
+    metadata: httpHandler(getApp, samlMetadataRoute),
+  };
+  return (event: HttpEvent, context: Context) => routes[routeOf(event)](event, context);
 }
 
 export const handler = createSamlAcsHandler(awsApp);

@@ -4,7 +4,15 @@
  * vendor call and without touching what is stored.
  */
 import { generateSigningKey, type SamlResponseOptions, type TestSigningKey } from '../support/saml-idp.js';
-import { ORG_NAME, observe, RETURN_BASE, SSO, type Stack, startStack } from './support/stack.js';
+import {
+  ORG_NAME,
+  observe,
+  RETURN_BASE,
+  SP_ENTITY_ID,
+  SSO,
+  type Stack,
+  startStack,
+} from './support/stack.js';
 
 let stack: Stack;
 let attacker: TestSigningKey;
@@ -201,5 +209,23 @@ describe('SAML attacks: 400/413, no vendor call, nothing stored changes', () => 
     const answer = await stack.call('POST', '/saml/oidc/acs', { form: { SAMLResponse: response() } });
     expect(answer.status).toBe(404);
     expect(answer.text).toContain('<p>unknown_integration: ');
+  });
+});
+
+describe('SP metadata', () => {
+  it('GET /saml/{integration}/metadata names our entity ID and this ACS, no-store', async () => {
+    const answer = await stack.call('GET', `/saml/${SSO}/metadata`);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toBe('application/samlmetadata+xml; charset=utf-8');
+    expect(answer.headers.get('cache-control')).toBe('no-store');
+    expect(answer.text).toContain(`entityID="${SP_ENTITY_ID}"`);
+    expect(answer.text).toContain(`Location="${stack.url}/saml/${SSO}/acs"`);
+  });
+
+  it('answers 404 (JSON, for tools) for an integration without SAML and an unknown one', async () => {
+    for (const id of ['oidc', 'nope']) {
+      const answer = await stack.call('GET', `/saml/${id}/metadata`);
+      expect([answer.status, answer.json?.error]).toEqual([404, 'unknown_integration']);
+    }
   });
 });

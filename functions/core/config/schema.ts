@@ -31,6 +31,11 @@ export const samlConfigSchema = z.strictObject({
    * turn it on only for an IdP that cannot sign otherwise, and turn it off when it can.
    */
   allowSha1: z.boolean().optional(),
+  /**
+   * NameID formats the SP metadata lists (the first one is requested in SP-initiated AuthnRequests). Default
+   * `urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified`: the IdP sends what it is configured to send.
+   */
+  nameIdFormats: z.array(z.string().min(1).max(256)).min(1).max(8).optional(),
 });
 
 export const serviceConnectionSchema = z.strictObject({

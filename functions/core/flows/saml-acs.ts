@@ -8,8 +8,9 @@ import { requestToken } from '../oauth/engine.js';
 import { validateSamlResponse } from '../saml/validate.js';
 import { samlSubjectNamespace, userSubject } from '../subject.js';
 import { withClientSecret } from './client-secret.js';
-import { acsUrl, type FlowDeps, integrationOf } from './deps.js';
+import { acsUrl, type FlowDeps } from './deps.js';
 import { isAllowedReturnUrl } from './return-url.js';
+import { samlIntegrationOf } from './saml-metadata.js';
 
 export interface AcsInput {
   integration: string;
@@ -27,14 +28,7 @@ export interface AcsResult {
 }
 
 export async function completeSamlSignIn(deps: FlowDeps, input: AcsInput): Promise<AcsResult> {
-  const integration = await integrationOf(deps, input.integration);
-  const saml = integration.config.saml;
-  if (!saml || !integration.provider.template.grants.saml2_bearer) {
-    throw new InvalidRequestError(`integration ${integration.id} does not accept SAML sign-in`, {
-      status: 404,
-      error: 'unknown_integration',
-    });
-  }
+  const { integration, saml } = await samlIntegrationOf(deps, input.integration);
   if (!input.samlResponse) throw new InvalidRequestError('missing SAMLResponse');
   const assertion = await validateSamlResponse(
     input.samlResponse,

@@ -23,6 +23,7 @@ const KEYS = new Set([
   'subjectAttribute',
   'subjectNamespace',
   'allowSha1',
+  'nameIdFormats',
   'acsUrl',
 ]);
 
@@ -48,6 +49,18 @@ function shapeProblem(config: unknown): [string, string] | undefined {
     return ['subjectAttribute', 'a non-empty string'];
   }
   if (c.allowSha1 !== undefined && typeof c.allowSha1 !== 'boolean') return ['allowSha1', 'true or false'];
+  const formats = c.nameIdFormats;
+  if (
+    formats !== undefined &&
+    !(
+      Array.isArray(formats) &&
+      formats.length > 0 &&
+      formats.length <= 8 &&
+      formats.every((f) => nonEmpty(f) && f.length <= 256)
+    )
+  ) {
+    return ['nameIdFormats', 'a list of 1 to 8 NameID format URIs'];
+  }
   if (c.subjectNamespace !== undefined && !isUsableNamespace(c.subjectNamespace)) {
     return ['subjectNamespace', '1 to 256 characters, no control characters or surrounding spaces'];
   }
@@ -66,6 +79,8 @@ export interface CheckedSamlConfig {
   readonly spEntityId: string;
   readonly acsUrl: string;
   readonly subjectAttribute: string | undefined;
+  /** NameID formats for the SP metadata; the first is requested in AuthnRequests. */
+  readonly nameIdFormats: readonly string[];
   /** The signature and digest algorithm URIs accepted (SHA-256/512; SHA-1 too with `allowSha1`). */
   readonly algorithms: AlgorithmPolicy;
 }
@@ -91,16 +106,23 @@ export const LEGACY_SHA1_ALGORITHMS: AlgorithmPolicy = {
   digest: new Set([...DEFAULT_ALGORITHMS.digest, 'http://www.w3.org/2000/09/xmldsig#sha1']),
 };
 
+/** The IdP chooses the NameID (saml-core 8.3.1). */
+export const UNSPECIFIED_NAME_ID_FORMAT = 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified';
+
 const PEM_CERT = /^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/;
+
+/** PEM or base64 DER -> the parsed certificate; throws for anything that is not an X.509 certificate. */
+export function parseCertificate(value: string): X509Certificate {
+  const trimmed = value.trim();
+  return PEM_CERT.test(trimmed)
+    ? new X509Certificate(trimmed)
+    : new X509Certificate(Buffer.from(trimmed.replace(/\s+/g, ''), 'base64'));
+}
 
 /** PEM or base64 DER -> PEM, through node's X.509 parser so a truncated or non-certificate value fails here. */
 function certificateToPem(value: string, index: number, integration: string): string {
-  const trimmed = value.trim();
   try {
-    const cert = PEM_CERT.test(trimmed)
-      ? new X509Certificate(trimmed)
-      : new X509Certificate(Buffer.from(trimmed.replace(/\s+/g, ''), 'base64'));
-    return cert.toString();
+    return parseCertificate(value).toString();
   } catch (error) {
     throw new ConfigError(
       `integration ${integration}: saml.idpCert[${index}]: not an X.509 certificate (PEM or base64 DER)`,
@@ -130,6 +152,7 @@ export function checkSamlConfig(config: SamlIntegrationConfig, integration: stri
     spEntityId: config.spEntityId,
     acsUrl: config.acsUrl,
     subjectAttribute: config.subjectAttribute,
+    nameIdFormats: config.nameIdFormats ?? [UNSPECIFIED_NAME_ID_FORMAT],
     algorithms: config.allowSha1 === true ? LEGACY_SHA1_ALGORITHMS : DEFAULT_ALGORITHMS,
   };
   if (checked.size >= CACHE_LIMIT) checked.clear();

@@ -27,6 +27,7 @@ import { DEFAULT_MAX_BODY_BYTES } from '../../../functions/handlers/runtime/http
 import { matchRoute } from '../../../functions/local/api-gateway-event.js';
 import { HANDLER_FACTORIES } from '../../../functions/local/handlers.js';
 import { createLocalIssuer, type LocalIssuer } from '../../../functions/local/local-issuer.js';
+import { generateSigningKey } from '../../support/saml-idp.js';
 import {
   errorCodes,
   header,
@@ -117,6 +118,7 @@ beforeAll(async () => {
   issuer = await createLocalIssuer({ dir: join(dir, 'up'), issuer: `${vendorUrl}/local` });
   downIssuer = await createLocalIssuer({ dir: join(dir, 'down'), issuer: `${vendorUrl}/down` });
 
+  const idpKey = generateSigningKey('conformance-idp');
   const template = (id: string, grants: Json) => ({
     id,
     name: id,
@@ -137,6 +139,11 @@ beforeAll(async () => {
       acme: {
         provider: template('acme', { authorization_code: { pkce: {} }, refresh_token: {} }),
         secret,
+      },
+      'acme-sso': {
+        provider: template('acme-sso', { saml2_bearer: { assertionFormat: 'response-base64' } }),
+        secret,
+        saml: { idpCert: idpKey.cert, idpIssuer: 'https://idp.example.com', spEntityId: `${BASE}/sp` },
       },
       'acme-svc': {
         provider: template('acme-svc', { client_credentials: { refreshable: false } }),
@@ -513,6 +520,16 @@ describe('the handlers answer as docs/openapi.yaml says', () => {
     ];
     for (const [options, path, status] of cases) {
       expect({ path, status: (await call('POST', path, options)).statusCode }).toEqual({ path, status });
+    }
+  });
+
+  it('SAML SP metadata: the document; 404 without SAML', async () => {
+    const metadata = await call('GET', '/saml/acme-sso/metadata');
+    expect(metadata.statusCode).toBe(200);
+    expect(metadata.body).toContain(`Location="${BASE}/saml/acme-sso/acs"`);
+    for (const path of ['/saml/acme/metadata', '/saml/nope/metadata']) {
+      const answer = await call('GET', path);
+      expect([path, answer.statusCode, answer.json?.error]).toEqual([path, 404, 'unknown_integration']);
     }
   });
 

@@ -429,6 +429,15 @@ describe('docs/openapi.yaml', () => {
         ],
       ],
       [
+        'GET /saml/{integration}/metadata',
+        async () => [
+          await unknownIntegration(),
+          new ConfigError(
+            'integration acme: secret: saml_signing_cert is not the certificate of saml_signing_key',
+          ),
+        ],
+      ],
+      [
         'GET /vend/{integration}',
         async () => [
           new CallerAuthError('invalid_signature'),

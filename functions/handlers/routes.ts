@@ -65,10 +65,12 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     timeoutSeconds: 20,
   },
   {
-    // The SAML routes of an integration: the ACS, and the SP metadata (reads the SP certificates from the secret).
+    // The SAML routes of an integration: the ACS (parks tokens for a frontend-started sign-in), SP-initiated
+    // login (stores the request ID) and the SP metadata (reads the SP certificates from the secret).
     entry: 'saml-acs',
     routes: [
       { method: 'POST', path: '/saml/{integration}/acs', auth: 'none' },
+      { method: 'GET', path: '/saml/{integration}/login', auth: 'none' },
       { method: 'GET', path: '/saml/{integration}/metadata', auth: 'none' },
     ],
     table: 'readWrite',

@@ -98,7 +98,10 @@ export interface SamlResponseOptions {
   subjectNotOnOrAfter?: Date | null;
   status?: string;
   assertionId?: string;
+  /** InResponseTo of the bearer SubjectConfirmationData (signed) and, unless overridden, of the Response. */
   inResponseTo?: string;
+  /** InResponseTo of the Response element only (unsigned unless `signResponse`); `null` omits it. */
+  responseInResponseTo?: string | null;
   signAssertion?: boolean;
   signResponse?: boolean;
   /** Who signs; defaults to the IdP's key. */
@@ -161,10 +164,12 @@ export class TestIdp {
     const responseIssuer = o.responseIssuer === undefined ? issuer : o.responseIssuer;
     const destination = o.destination === undefined ? s.acsUrl : o.destination;
     const extensions = assertion.extensions ?? '';
+    const responseInResponseTo =
+      o.responseInResponseTo === undefined ? o.inResponseTo : o.responseInResponseTo;
     let xml =
       `<samlp:Response xmlns:samlp="${NS_PROTOCOL}" xmlns:saml="${NS_ASSERTION}" ID="${newId()}" Version="2.0"` +
       ` IssueInstant="${iso(o.now)}"${destination === null ? '' : ` Destination="${escapeXml(destination)}"`}` +
-      `${o.inResponseTo ? ` InResponseTo="${o.inResponseTo}"` : ''}>` +
+      `${typeof responseInResponseTo === 'string' ? ` InResponseTo="${escapeXml(responseInResponseTo)}"` : ''}>` +
       `${responseIssuer === null ? '' : `<saml:Issuer>${escapeXml(responseIssuer)}</saml:Issuer>`}` +
       `${extensions}` +
       `<samlp:Status><samlp:StatusCode Value="${o.status ?? SUCCESS}"/></samlp:Status>` +
@@ -185,7 +190,7 @@ export class TestIdp {
         ? ''
         : `<saml:SubjectConfirmation Method="${method}"><saml:SubjectConfirmationData` +
           `${timeAttr('NotOnOrAfter', subjectEnd)} Recipient="${escapeXml(recipient)}"` +
-          `${o.inResponseTo ? ` InResponseTo="${o.inResponseTo}"` : ''}/></saml:SubjectConfirmation>`;
+          `${o.inResponseTo !== undefined ? ` InResponseTo="${escapeXml(o.inResponseTo)}"` : ''}/></saml:SubjectConfirmation>`;
     const attributes = Object.entries(o.attributes ?? {})
       .map(
         ([name, values]) =>

@@ -68,6 +68,8 @@ export const ITEM_KINDS = {
   /** Tokens of a finished browser flow until the starting subject claims them. */
   parkedConnection: 'parked_connection',
   samlAssertion: 'saml_assertion',
+  /** An outstanding SP-initiated AuthnRequest ID (single use, minutes). */
+  samlRequest: 'saml_request',
 } as const;
 
 function hash(value: string): string {
@@ -107,6 +109,11 @@ export function parkedConnectionKey(claimCode: string): { pk: string; sk: string
 
 export function samlAssertionKey(integration: string, assertionId: string): { pk: string; sk: string } {
   return { pk: `saml#${encodeURIComponent(integration)}#${hash(assertionId)}`, sk: 'saml' };
+}
+
+/** A request ID is echoed back by the IdP in the clear, but it is still only stored as a hash. */
+export function samlRequestKey(requestId: string): { pk: string; sk: string } {
+  return { pk: `samlreq#${hash(requestId)}`, sk: 'samlreq' };
 }
 
 /** The index partition of a connection due at `dueAt`: stable shard per connection, bucket per time. */

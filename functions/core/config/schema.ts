@@ -16,6 +16,11 @@ export const samlConfigSchema = z.strictObject({
   /** The IdP signing certificate(s), PEM or base64 DER. Pinned: certificates in KeyInfo are ignored. */
   idpCert: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
   idpIssuer: z.string().min(1),
+  /**
+   * The IdP's single sign-on URL (HTTP-Redirect binding) that SP-initiated sign-in (`GET /saml/{id}/login`)
+   * sends the AuthnRequest to. Without it (and without IdP metadata) only IdP-initiated sign-in works.
+   */
+  idpSsoUrl: z.string().url().optional(),
   /** Our SP entity ID: the Audience the IdP must name. */
   spEntityId: z.string().min(1),
   /** Read the subject from this attribute instead of NameID. */
@@ -35,6 +40,11 @@ export const samlConfigSchema = z.strictObject({
    * NameID formats the SP metadata lists (the first one is requested in SP-initiated AuthnRequests). Default
    * `urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified`: the IdP sends what it is configured to send.
    */
+  /**
+   * Accept IdP-initiated (unsolicited) responses, without `InResponseTo`. Default true, for compatibility; set
+   * false when every sign-in starts at `GET /saml/{id}/login`, so that every response answers a request of ours.
+   */
+  allowIdpInitiated: z.boolean().optional(),
   nameIdFormats: z.array(z.string().min(1).max(256)).min(1).max(8).optional(),
 });
 

@@ -21,6 +21,8 @@ export interface SignedAssertion {
   readonly notOnOrAfterMs: number;
   readonly sessionIndex: string | undefined;
   readonly attributes: Record<string, string[]>;
+  /** The bearer confirmation's `InResponseTo` (signed): the request this answers; undefined when unsolicited. */
+  readonly inResponseTo: string | undefined;
 }
 
 export interface TimeWindow {
@@ -48,18 +50,26 @@ function within(
   return true;
 }
 
-/** The bearer confirmation for our ACS that is valid now; its NotOnOrAfter bounds the replay record. */
-function bearerNotOnOrAfter(subject: Element, config: CheckedSamlConfig, window: TimeWindow): number {
+/**
+ * The bearer confirmation for our ACS that is valid now: its NotOnOrAfter bounds the replay record, its
+ * InResponseTo names the request the response answers (SAML profiles 4.1.4.2).
+ */
+function bearerConfirmation(
+  subject: Element,
+  config: CheckedSamlConfig,
+  window: TimeWindow,
+): { notOnOrAfter: number; inResponseTo: string | undefined } {
   let forUs = false;
   for (const confirmation of children(subject, NS.assertion, 'SubjectConfirmation')) {
     if (attr(confirmation, 'Method') !== BEARER) continue;
     const data = optionalChild(confirmation, NS.assertion, 'SubjectConfirmationData', 'recipient');
     if (!data || attr(data, 'Recipient') !== config.acsUrl) continue;
     forUs = true;
-    if (attr(data, 'InResponseTo') !== undefined) throw new SamlValidationError('in_response_to');
     const notOnOrAfter = parseTime(attr(data, 'NotOnOrAfter'));
     if (notOnOrAfter === undefined) continue;
-    if (within(window, parseTime(attr(data, 'NotBefore')), notOnOrAfter)) return notOnOrAfter;
+    if (within(window, parseTime(attr(data, 'NotBefore')), notOnOrAfter)) {
+      return { notOnOrAfter, inResponseTo: attr(data, 'InResponseTo') };
+    }
   }
   throw new SamlValidationError(forUs ? 'time_window' : 'recipient');
 }
@@ -118,7 +128,8 @@ export function readSignedAssertion(
 
   const subject = optionalChild(assertion, NS.assertion, 'Subject', 'subject');
   if (!subject) throw new SamlValidationError('subject');
-  const bearerEnd = bearerNotOnOrAfter(subject, config, window);
+  const bearer = bearerConfirmation(subject, config, window);
+  const bearerEnd = bearer.notOnOrAfter;
 
   const rawAttributes = readAttributes(assertion);
   // fromEntries defines own properties, so an attribute named `__proto__` cannot touch the prototype.
@@ -133,5 +144,6 @@ export function readSignedAssertion(
     notOnOrAfterMs: conditionsEnd === undefined ? bearerEnd : Math.min(bearerEnd, conditionsEnd),
     sessionIndex: authn && attr(authn, 'SessionIndex'),
     attributes,
+    inResponseTo: bearer.inResponseTo,
   };
 }

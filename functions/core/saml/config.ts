@@ -19,10 +19,12 @@ export type SamlIntegrationConfig = SamlConfig & {
 const KEYS = new Set([
   'idpCert',
   'idpIssuer',
+  'idpSsoUrl',
   'spEntityId',
   'subjectAttribute',
   'subjectNamespace',
   'allowSha1',
+  'allowIdpInitiated',
   'nameIdFormats',
   'acsUrl',
 ]);
@@ -49,6 +51,12 @@ function shapeProblem(config: unknown): [string, string] | undefined {
     return ['subjectAttribute', 'a non-empty string'];
   }
   if (c.allowSha1 !== undefined && typeof c.allowSha1 !== 'boolean') return ['allowSha1', 'true or false'];
+  if (c.allowIdpInitiated !== undefined && typeof c.allowIdpInitiated !== 'boolean') {
+    return ['allowIdpInitiated', 'true or false'];
+  }
+  if (c.idpSsoUrl !== undefined && !isSecureUrl(c.idpSsoUrl)) {
+    return ['idpSsoUrl', 'an https URL (http only on loopback)'];
+  }
   const formats = c.nameIdFormats;
   if (
     formats !== undefined &&
@@ -64,12 +72,16 @@ function shapeProblem(config: unknown): [string, string] | undefined {
   if (c.subjectNamespace !== undefined && !isUsableNamespace(c.subjectNamespace)) {
     return ['subjectNamespace', '1 to 256 characters, no control characters or surrounding spaces'];
   }
-  const acs = typeof c.acsUrl === 'string' && URL.canParse(c.acsUrl) ? new URL(c.acsUrl) : undefined;
-  if (!acs) return ['acsUrl', 'a URL'];
-  if (!(acs.protocol === 'https:' || (acs.protocol === 'http:' && LOOPBACK.has(acs.hostname)))) {
-    return ['acsUrl', 'https (http only on loopback)'];
-  }
+  if (!(typeof c.acsUrl === 'string' && URL.canParse(c.acsUrl))) return ['acsUrl', 'a URL'];
+  if (!isSecureUrl(c.acsUrl)) return ['acsUrl', 'https (http only on loopback)'];
   return undefined;
+}
+
+/** An https URL, or http on loopback (local mode and tests). */
+export function isSecureUrl(value: unknown): value is string {
+  if (typeof value !== 'string' || !URL.canParse(value)) return false;
+  const url = new URL(value);
+  return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname));
 }
 
 /** A config whose certificates parsed, each normalised to PEM. */
@@ -79,6 +91,10 @@ export interface CheckedSamlConfig {
   readonly spEntityId: string;
   readonly acsUrl: string;
   readonly subjectAttribute: string | undefined;
+  /** The IdP's HTTP-Redirect SSO endpoint for SP-initiated sign-in, when known. */
+  readonly idpSsoUrl: string | undefined;
+  /** Whether responses without InResponseTo (IdP-initiated) are accepted. */
+  readonly allowIdpInitiated: boolean;
   /** NameID formats for the SP metadata; the first is requested in AuthnRequests. */
   readonly nameIdFormats: readonly string[];
   /** The signature and digest algorithm URIs accepted (SHA-256/512; SHA-1 too with `allowSha1`). */
@@ -152,6 +168,8 @@ export function checkSamlConfig(config: SamlIntegrationConfig, integration: stri
     spEntityId: config.spEntityId,
     acsUrl: config.acsUrl,
     subjectAttribute: config.subjectAttribute,
+    idpSsoUrl: config.idpSsoUrl,
+    allowIdpInitiated: config.allowIdpInitiated ?? true,
     nameIdFormats: config.nameIdFormats ?? [UNSPECIFIED_NAME_ID_FORMAT],
     algorithms: config.allowSha1 === true ? LEGACY_SHA1_ALGORITHMS : DEFAULT_ALGORITHMS,
   };

@@ -1,7 +1,9 @@
 /**
  * Checks on the Response around the assertion, made before any signature work: one root Response, exactly
  * one Assertion in the whole document (the XSW defence: no second candidate anywhere, not even inside
- * Extensions or a ds:Object), no comments or processing instructions, allowed algorithms, Destination, Issuer, Status and no InResponseTo.
+ * Extensions or a ds:Object), no comments or processing instructions, allowed algorithms, Destination, Issuer
+ * and Status. The Response's InResponseTo is only read here: it must agree with the signed assertion's
+ * (validate.ts).
  * The Response may be unsigned (most IdPs sign only the assertion), so nothing here is trusted for identity;
  * these checks only ever reject.
  * https://docs.oasis-open.org/security/saml/v2.0/saml-profiles-2.0-os.pdf (4.1.4.2, 4.1.4.3);
@@ -27,6 +29,8 @@ export interface ResponseEnvelope {
   /** The one Assertion element, a direct child of the Response. */
   readonly assertion: Element;
   readonly assertionId: string;
+  /** The Response's `InResponseTo` (unsigned unless the Response is signed): never trusted on its own. */
+  readonly inResponseTo: string | undefined;
 }
 
 /** Every SignatureMethod and DigestMethod below `root`, in any namespace, must be allowed by `policy`. */
@@ -74,8 +78,6 @@ export function checkEnvelope(doc: Document, config: CheckedSamlConfig): Respons
 
   checkAlgorithms(response, config.algorithms);
 
-  if (attr(response, 'InResponseTo') !== undefined) throw new SamlValidationError('in_response_to');
-
   // saml-core 3.2.2: a signed message MUST carry Destination; when present it must be us.
   const signed = children(response, NS.dsig, 'Signature').length > 0;
   const destination = attr(response, 'Destination');
@@ -86,5 +88,5 @@ export function checkEnvelope(doc: Document, config: CheckedSamlConfig): Respons
   if (issuer && pureText(issuer) !== config.idpIssuer) throw new SamlValidationError('issuer');
 
   checkStatus(response);
-  return { response, assertion, assertionId };
+  return { response, assertion, assertionId, inResponseTo: attr(response, 'InResponseTo') };
 }

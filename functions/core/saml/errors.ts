@@ -21,6 +21,7 @@ export type SamlCheck =
   | 'time_window'
   | 'status'
   | 'in_response_to'
+  | 'unsolicited'
   | 'subject'
   | 'replay';
 
@@ -37,7 +38,8 @@ const DESCRIPTIONS: Record<SamlCheck, string> = {
   recipient: 'no bearer subject confirmation for this ACS',
   time_window: 'assertion is not yet valid or has expired',
   status: 'status is not Success',
-  in_response_to: 'unsolicited responses only: InResponseTo is not accepted',
+  in_response_to: 'InResponseTo does not name an outstanding sign-in request of this service',
+  unsolicited: 'sign-in must start at this service: unsolicited responses are not accepted',
   subject: 'subject is missing or ambiguous',
   replay: 'assertion was already used',
 };

@@ -3,9 +3,11 @@
  * Web SSO) before it is exchanged at the vendor through the saml2-bearer grant (RFC 7522).
  *
  * Order: size (before any decoding), base64, strict XML without DTD, envelope (one Assertion anywhere,
- * algorithms, InResponseTo, Destination, Issuer, Status), signature through node-saml with the pinned IdP
- * certificate (also Audience), then the signed assertion's Issuer, Recipient, time window and subject, and
- * last the replay claim, so a response rejected for any other reason never burns its assertion ID.
+ * algorithms, Destination, Issuer, Status), signature through node-saml with the pinned IdP certificate (also
+ * Audience), then the signed assertion's Issuer, Recipient, time window and subject, InResponseTo (the
+ * Response's agrees with the signed one), then the request it names is consumed (or, unsolicited, the
+ * integration must allow IdP-initiated sign-in), and last the replay claim, so a response rejected for any
+ * other reason never burns its assertion ID or its request.
  * https://www.rfc-editor.org/rfc/rfc7522#section-3;
  * https://docs.oasis-open.org/security/saml/v2.0/saml-profiles-2.0-os.pdf (4.1.4.5 replay)
  */
@@ -13,9 +15,10 @@ import { XMLSerializer } from '@xmldom/xmldom';
 import { TokenvendError } from '../errors.js';
 import type { AssertionReplayGuard } from '../ports.js';
 import { readSignedAssertion, type SignedAssertion } from './assertion.js';
-import { checkSamlConfig, type SamlIntegrationConfig } from './config.js';
+import { type CheckedSamlConfig, checkSamlConfig, type SamlIntegrationConfig } from './config.js';
 import { checkEnvelope, type ResponseEnvelope } from './envelope.js';
 import { SamlTooLargeError, SamlValidationError } from './errors.js';
+import type { SamlRequestRecord, SamlRequestStore } from './requests.js';
 import { verifySignedAssertion } from './signature.js';
 import { parseStrict } from './xml.js';
 
@@ -24,6 +27,9 @@ export const MAX_SAML_RESPONSE_BYTES = 256 * 1024;
 /** Allowed clock difference with the IdP, applied to NotBefore and NotOnOrAfter. */
 export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
 
+/** Longest InResponseTo looked up (ours are 41 characters). */
+const MAX_REQUEST_ID_LENGTH = 256;
+
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 export interface ValidateSamlOptions {
@@ -31,6 +37,11 @@ export interface ValidateSamlOptions {
   replay: AssertionReplayGuard;
   integration: string;
   clockSkewSeconds?: number;
+  /**
+   * The outstanding SP-initiated requests: a response whose signed InResponseTo names one of this integration
+   * consumes it. Without a store every InResponseTo is refused.
+   */
+  requests?: SamlRequestStore | undefined;
 }
 
 export interface ValidatedAssertion {
@@ -46,6 +57,8 @@ export interface ValidatedAssertion {
   assertionXml: string;
   /** The SAMLResponse as posted with whitespace removed: what Genesys Cloud takes as `assertion`. */
   samlResponse: string;
+  /** SP-initiated: the request the response answered (consumed); undefined for an IdP-initiated response. */
+  request?: SamlRequestRecord;
 }
 
 function decode(posted: string): { samlResponse: string; xml: string } {
@@ -60,7 +73,12 @@ async function check(
   config: SamlIntegrationConfig,
   options: ValidateSamlOptions,
   skewSeconds: number,
-): Promise<{ samlResponse: string; envelope: ResponseEnvelope; assertion: SignedAssertion }> {
+): Promise<{
+  samlResponse: string;
+  envelope: ResponseEnvelope;
+  assertion: SignedAssertion;
+  checked: CheckedSamlConfig;
+}> {
   const checked = checkSamlConfig(config, options.integration);
   try {
     const { samlResponse, xml } = decode(posted);
@@ -72,7 +90,11 @@ async function check(
     });
     // The element we forward must be the element whose signature was verified.
     if (assertion.id !== envelope.assertionId) throw new SamlValidationError('structure');
-    return { samlResponse, envelope, assertion };
+    // The Response's InResponseTo may be unsigned: it can only agree with the signed one, never stand alone.
+    if (envelope.inResponseTo !== undefined && envelope.inResponseTo !== assertion.inResponseTo) {
+      throw new SamlValidationError('in_response_to');
+    }
+    return { samlResponse, envelope, assertion, checked };
   } catch (error) {
     if (error instanceof TokenvendError) throw error;
     throw new SamlValidationError('xml');
@@ -92,8 +114,14 @@ export async function validateSamlResponse(
   if (samlResponseBase64.length > MAX_SAML_RESPONSE_BYTES)
     throw new SamlTooLargeError(MAX_SAML_RESPONSE_BYTES);
   const skewSeconds = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
-  const { samlResponse, envelope, assertion } = await check(samlResponseBase64, config, options, skewSeconds);
+  const { samlResponse, envelope, assertion, checked } = await check(
+    samlResponseBase64,
+    config,
+    options,
+    skewSeconds,
+  );
 
+  const request = await solicitedBy(assertion.inResponseTo, checked, options);
   const notOnOrAfter = Math.ceil(assertion.notOnOrAfterMs / 1000);
   const fresh = await options.replay.claim(options.integration, assertion.id, notOnOrAfter + skewSeconds);
   if (!fresh) throw new SamlValidationError('replay');
@@ -108,5 +136,29 @@ export async function validateSamlResponse(
     samlResponse,
   };
   if (assertion.sessionIndex !== undefined) validated.sessionIndex = assertion.sessionIndex;
+  if (request) validated.request = request;
   return validated;
+}
+
+/**
+ * The request a response answers, consumed (single use, this integration, unexpired), or undefined for an
+ * unsolicited response where the integration allows IdP-initiated sign-in. Checklist 21.
+ */
+async function solicitedBy(
+  inResponseTo: string | undefined,
+  config: CheckedSamlConfig,
+  options: ValidateSamlOptions,
+): Promise<SamlRequestRecord | undefined> {
+  if (inResponseTo === undefined) {
+    if (!config.allowIdpInitiated) throw new SamlValidationError('unsolicited');
+    return undefined;
+  }
+  if (!options.requests || inResponseTo === '' || inResponseTo.length > MAX_REQUEST_ID_LENGTH) {
+    throw new SamlValidationError('in_response_to');
+  }
+  const now = Math.floor(options.now.getTime() / 1000);
+  const request = await options.requests.consume(inResponseTo, options.integration, now);
+  if (!request || request.integration !== options.integration)
+    throw new SamlValidationError('in_response_to');
+  return request;
 }

@@ -3,6 +3,7 @@ import type { CallerVerifier } from '../../adapters/caller-auth/index.js';
 import type { FlowDeps } from '../../core/flows/deps.js';
 import type { ParkedConnectionStore } from '../../core/lifecycle/store.js';
 import type { RefreshQueue, Telemetry } from '../../core/ports.js';
+import type { SamlRequestStore } from '../../core/saml/requests.js';
 import type { ErrorLogger } from '../middleware/oauth-errors.js';
 
 /** Structured logging of a container: messages are our own words, details never hold a token. */
@@ -17,6 +18,8 @@ export interface App {
    * claims). buildApp always sets it; an app built by hand for other routes may leave it out.
    */
   parked?: ParkedConnectionStore | undefined;
+  /** Outstanding SP-initiated SAML requests (`GET /saml/{id}/login` stores, the ACS consumes). buildApp sets it. */
+  samlRequests?: SamlRequestStore | undefined;
   callers: CallerVerifier;
   logger: AppLogger;
   /** Where the refresh planner sends due connections (the planner's container only). */

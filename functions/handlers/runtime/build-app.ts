@@ -9,6 +9,7 @@ import {
   DynamoConnectionStore,
   DynamoConnectStateStore,
   DynamoParkedConnectionStore,
+  DynamoSamlRequestStore,
 } from '../../adapters/dynamodb/index.js';
 import type { Deployment } from '../../core/config/deployment.js';
 import { DiscoveredProviders } from '../../core/config/discovered-providers.js';
@@ -79,6 +80,7 @@ export function buildApp(parts: AppParts): App {
       vendorTimeoutMs,
     },
     parked: new DynamoParkedConnectionStore({ ...parts.dynamo, cipher: parts.cipher }),
+    samlRequests: new DynamoSamlRequestStore(parts.dynamo),
     callers: parts.callers,
     logger: parts.logger,
     refreshQueue: parts.refreshQueue,

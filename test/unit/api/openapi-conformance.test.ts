@@ -143,7 +143,12 @@ beforeAll(async () => {
       'acme-sso': {
         provider: template('acme-sso', { saml2_bearer: { assertionFormat: 'response-base64' } }),
         secret,
-        saml: { idpCert: idpKey.cert, idpIssuer: 'https://idp.example.com', spEntityId: `${BASE}/sp` },
+        saml: {
+          idpCert: idpKey.cert,
+          idpIssuer: 'https://idp.example.com',
+          idpSsoUrl: 'https://idp.example.com/sso',
+          spEntityId: `${BASE}/sp`,
+        },
       },
       'acme-svc': {
         provider: template('acme-svc', { client_credentials: { refreshable: false } }),
@@ -520,6 +525,20 @@ describe('the handlers answer as docs/openapi.yaml says', () => {
     ];
     for (const [options, path, status] of cases) {
       expect({ path, status: (await call('POST', path, options)).statusCode }).toEqual({ path, status });
+    }
+  });
+
+  it('SAML login: a redirect to the IdP; 400 for a return_to off the list; 404 without SAML', async () => {
+    const login = await call(
+      'GET',
+      `/saml/acme-sso/login?return_to=${encodeURIComponent(`${RETURN_ORIGIN}/x`)}`,
+    );
+    expect(login.statusCode).toBe(302);
+    expect(String(login.headers?.location)).toMatch(/^https:\/\/idp\.example\.com\/sso\?SAMLRequest=/);
+    const refused = await call('GET', '/saml/acme-sso/login?return_to=https%3A%2F%2Fevil.example%2F');
+    expect(refused.statusCode).toBe(400);
+    for (const path of ['/saml/acme/login', '/saml/nope/login']) {
+      expect([path, (await call('GET', path)).statusCode]).toEqual([path, 404]);
     }
   });
 

@@ -429,6 +429,14 @@ describe('docs/openapi.yaml', () => {
         ],
       ],
       [
+        'GET /saml/{integration}/login',
+        async () => [
+          await unknownIntegration(),
+          thrown(() => checkReturnUrl('https://evil.example/', ['https://app.example.com'])),
+          new ConfigError('bad config'),
+        ],
+      ],
+      [
         'GET /saml/{integration}/metadata',
         async () => [
           await unknownIntegration(),

@@ -332,7 +332,7 @@ describe('validateSamlResponse: audience, destination, issuer, recipient', () =>
     await expectRejected(build({ destination: null, responseIssuer: null }), 'signature', {}, tenantB);
   });
 
-  it('rejects InResponseTo: only unsolicited (IdP-initiated) responses are accepted', async () => {
+  it('checklist 21: rejects any InResponseTo when there is no SP-initiated request store', async () => {
     await expectRejected(build({ inResponseTo: '_request-1' }), 'in_response_to');
   });
 });

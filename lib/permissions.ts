@@ -13,8 +13,10 @@
  *   UpdateItem (releases the slot)
  * - ParkedConnectionStore.park: PutItem (GenerateDataKey, kind `parked_tokens`); consume: DeleteItem (Decrypt)
  * - AssertionReplayGuard.claim: PutItem
+ * - SamlRequestStore.put: PutItem; consume: UpdateItem
  */
 import { REFRESH_DUE_INDEX } from '../functions/adapters/dynamodb/schema.js';
+import type { EncryptionContext } from '../functions/core/ports.js';
 import type { FunctionSpec } from '../functions/handlers/routes.js';
 
 export type DynamoAction =
@@ -33,8 +35,8 @@ export interface TableActions {
 
 export type KmsAction = 'kms:Decrypt' | 'kms:GenerateDataKey';
 
-/** The `kind` of the encryption context (core/ports.ts EncryptionContext, and the parked token set's). */
-export type TokenKind = 'access_token' | 'refresh_token' | 'id_token' | 'parked_tokens';
+/** The `kind` of the encryption context the cipher sends (core/ports.ts). */
+export type TokenKind = EncryptionContext['kind'];
 
 /** Whose tokens: end users (`user:<namespace>:<claim>`) or service connections (`service:<name>`). */
 export type SubjectSpace = 'user' | 'service';
@@ -82,10 +84,12 @@ export const API_ACCESS: Readonly<Record<string, FunctionAccess>> = {
     table: [{ actions: ['dynamodb:DeleteItem', 'dynamodb:UpdateItem'] }],
     key: { actions: BOTH, kinds: ['parked_tokens', ...CONNECTION_KINDS], subjects: ['user'] },
   },
-  // AssertionReplayGuard.claim, TokenLifecycle.storeNewConnection (put).
+  // AssertionReplayGuard.claim (PutItem), TokenLifecycle.storeNewConnection (put); SP-initiated login stores and
+  // consumes the AuthnRequest ID (PutItem, UpdateItem) and a frontend-started sign-in parks the tokens for the
+  // claim (PutItem, GenerateDataKey under `parked_tokens`).
   'saml-acs': {
     table: [{ actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] }],
-    key: { actions: BOTH, kinds: CONNECTION_KINDS, subjects: ['user'] },
+    key: { actions: BOTH, kinds: ['parked_tokens', ...CONNECTION_KINDS], subjects: ['user'] },
   },
   // TokenLifecycle.getFreshToken.
   vend: refreshing(['user']),

@@ -569,7 +569,11 @@ describe('TokenvendStack least privilege', () => {
       kinds: ['parked_tokens', ...TOKENS],
       subjects: ['user:*'],
     },
-    'saml-acs': { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], kinds: TOKENS, subjects: ['user:*'] },
+    'saml-acs': {
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      kinds: ['parked_tokens', ...TOKENS],
+      subjects: ['user:*'],
+    },
     vend: { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], kinds: TOKENS, subjects: ['user:*'] },
     connections: { actions: ['kms:Decrypt'], kinds: TOKENS, subjects: ['user:*'] },
     'service-vend': {

@@ -4,6 +4,7 @@
  * `secret` is accepted only in local mode, AWS reads secrets from Secrets Manager.
  */
 import { z } from 'zod';
+import { SUBJECT_DOMAIN } from '../saml/subject-transform.js';
 import { callerNamespace, isUsableNamespace, LOCAL_NAMESPACE, maxNamespaceLength } from '../subject.js';
 import { cognitoIssuerPattern } from './cognito.js';
 import { deploySettingsSchema } from './deploy-settings.js';
@@ -25,6 +26,21 @@ export const samlConfigSchema = z.strictObject({
   spEntityId: z.string().min(1),
   /** Read the subject from this attribute instead of NameID. */
   subjectAttribute: z.string().min(1).optional(),
+  /**
+   * How the asserted value (NameID or `subjectAttribute`) becomes the subject, as data: `stripDomain` removes
+   * `@<domain>` for one of these domains (compared case-insensitively; a value with another or no domain is
+   * refused), then `lowercase` lowercases it. Both optional; the value is kept as asserted without them.
+   */
+  subjectTransform: z
+    .strictObject({
+      lowercase: z.boolean().optional(),
+      stripDomain: z
+        .array(z.string().regex(SUBJECT_DOMAIN, 'a domain name such as corp.example.com'))
+        .min(1)
+        .max(20)
+        .optional(),
+    })
+    .optional(),
   /**
    * The caller namespace the SAML subject belongs to: connections are stored as `user:<subjectNamespace>:<NameID>`
    * and vended to callers of that namespace. Default: the callers' namespace when they all share one (`local`, the

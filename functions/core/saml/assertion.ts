@@ -7,6 +7,7 @@
  */
 import type { CheckedSamlConfig } from './config.js';
 import { SamlValidationError } from './errors.js';
+import { transformSubject } from './subject-transform.js';
 import { attr, children, NS, optionalChild, parseStrict, pureText } from './xml.js';
 
 const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
@@ -102,7 +103,7 @@ function readSubject(
     value = nameId && pureText(nameId);
   }
   if (!value) throw new SamlValidationError('subject');
-  return value;
+  return transformSubject(value, config.subjectTransform);
 }
 
 /** Parses and checks the signed assertion XML. */

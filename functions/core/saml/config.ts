@@ -7,6 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import type { SamlConfig } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
 import { isUsableNamespace } from '../subject.js';
+import { type SubjectTransform, subjectTransformProblem } from './subject-transform.js';
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -22,6 +23,7 @@ const KEYS = new Set([
   'idpSsoUrl',
   'spEntityId',
   'subjectAttribute',
+  'subjectTransform',
   'subjectNamespace',
   'allowSha1',
   'allowIdpInitiated',
@@ -49,6 +51,10 @@ function shapeProblem(config: unknown): [string, string] | undefined {
   if (!nonEmpty(c.spEntityId)) return ['spEntityId', 'a non-empty string'];
   if (c.subjectAttribute !== undefined && !nonEmpty(c.subjectAttribute)) {
     return ['subjectAttribute', 'a non-empty string'];
+  }
+  if (c.subjectTransform !== undefined) {
+    const problem = subjectTransformProblem(c.subjectTransform);
+    if (problem) return problem;
   }
   if (c.allowSha1 !== undefined && typeof c.allowSha1 !== 'boolean') return ['allowSha1', 'true or false'];
   if (c.allowIdpInitiated !== undefined && typeof c.allowIdpInitiated !== 'boolean') {
@@ -91,6 +97,7 @@ export interface CheckedSamlConfig {
   readonly spEntityId: string;
   readonly acsUrl: string;
   readonly subjectAttribute: string | undefined;
+  readonly subjectTransform: SubjectTransform | undefined;
   /** The IdP's HTTP-Redirect SSO endpoint for SP-initiated sign-in, when known. */
   readonly idpSsoUrl: string | undefined;
   /** Whether responses without InResponseTo (IdP-initiated) are accepted. */
@@ -168,6 +175,7 @@ export function checkSamlConfig(config: SamlIntegrationConfig, integration: stri
     spEntityId: config.spEntityId,
     acsUrl: config.acsUrl,
     subjectAttribute: config.subjectAttribute,
+    subjectTransform: config.subjectTransform,
     idpSsoUrl: config.idpSsoUrl,
     allowIdpInitiated: config.allowIdpInitiated ?? true,
     nameIdFormats: config.nameIdFormats ?? [UNSPECIFIED_NAME_ID_FORMAT],

@@ -7,7 +7,7 @@ import { ConfigError } from '../../../../functions/core/errors.js';
 import type { SamlIntegrationConfig } from '../../../../functions/core/saml/config.js';
 import { SamlValidationError } from '../../../../functions/core/saml/errors.js';
 import { transformSubject } from '../../../../functions/core/saml/subject-transform.js';
-import { validateSamlResponse } from '../../../../functions/core/saml/validate.js';
+import { type ValidatedAssertion, validateSamlResponse } from '../../../../functions/core/saml/validate.js';
 import { MemoryAssertionReplayGuard } from '../../../support/memory-replay-guard.js';
 import { generateSigningKey, type SamlResponseOptions, TestIdp } from '../../../support/saml-idp.js';
 
@@ -25,15 +25,21 @@ beforeAll(() => {
   config = { idpCert: key.cert, idpIssuer: ISSUER, spEntityId: SP, acsUrl: ACS };
 });
 
-function validate(o: Partial<SamlResponseOptions>, transform: object, extra: object = {}) {
+interface Outcome {
+  result?: ValidatedAssertion;
+  error?: unknown;
+  replay: MemoryAssertionReplayGuard;
+}
+
+function validate(o: Partial<SamlResponseOptions>, transform: object, extra: object = {}): Promise<Outcome> {
   const replay = new MemoryAssertionReplayGuard();
   return validateSamlResponse(
     idp.buildResponse({ now: T, ...o }),
     { ...config, ...extra, subjectTransform: transform } as SamlIntegrationConfig,
     { now: T, replay, integration: 'genesys-eu' },
   ).then(
-    (result) => ({ result, replay }),
-    (error: unknown) => ({ error, replay }),
+    (result): Outcome => ({ result, replay }),
+    (error: unknown): Outcome => ({ error, replay }),
   );
 }
 

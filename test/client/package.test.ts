@@ -44,3 +44,15 @@ test('tokenvend/client exports the client, vendorFetch helpers and the typed err
   const types = readFileSync(`${root}dist/client/index.d.ts`, 'utf8');
   expect(types).toContain('export declare function createTokenVendClient');
 });
+
+test('tokenvend/browser is one ES module without imports, with its types', () => {
+  expect(exportsOf('tokenvend/browser')).toEqual(
+    expect.arrayContaining(['createTokenVendBrowser', 'NeedsReauthError', 'TokenVendError']),
+  );
+  const code = readFileSync(`${root}dist/client/browser.js`, 'utf8');
+  expect(code).not.toMatch(/^\s*import[\s{(]/m);
+  expect(code).not.toMatch(/\bimport\(|require\(/);
+  expect(readFileSync(`${root}dist/client/browser.d.ts`, 'utf8')).toContain(
+    'export declare function createTokenVendBrowser',
+  );
+});

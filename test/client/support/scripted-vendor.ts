@@ -43,6 +43,13 @@ export interface ScriptedVendor {
   close(): Promise<void>;
 }
 
+/** The resource API answers browsers of any origin (the browser helper's tests call it from a page). */
+const CORS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-headers': 'authorization, x-api-token, content-type',
+  'access-control-allow-methods': 'GET, POST',
+};
+
 function send(
   res: ServerResponse,
   status: number,
@@ -158,6 +165,11 @@ export async function startScriptedVendor(): Promise<ScriptedVendor> {
         send(res, 400, { error: 'unsupported_grant_type' });
         return;
       }
+      if (url.pathname.startsWith('/api/') && req.method === 'OPTIONS') {
+        res.writeHead(204, CORS);
+        res.end();
+        return;
+      }
       if (url.pathname.startsWith('/api/')) {
         const { via, token } = tokenOf(req, url);
         const expiry = token === undefined ? undefined : live.get(token);
@@ -171,10 +183,15 @@ export async function startScriptedVendor(): Promise<ScriptedVendor> {
           return;
         }
         if (!ok) {
-          send(res, 401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer error="invalid_token"' });
+          send(
+            res,
+            401,
+            { error: 'invalid_token' },
+            { ...CORS, 'www-authenticate': 'Bearer error="invalid_token"' },
+          );
           return;
         }
-        send(res, 200, { path: url.pathname, via, token });
+        send(res, 200, { path: url.pathname, via, token }, CORS);
         return;
       }
       send(res, 404, { error: 'not_found' });

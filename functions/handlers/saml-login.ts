@@ -13,7 +13,7 @@ import type { HttpFn } from './runtime/http-handler.js';
 /** The flows' dependencies with the parked-connection store and the outstanding SAML requests. */
 export function samlFlowDeps(app: App): SamlFlowDeps {
   if (!app.samlRequests) throw new ConfigError('this app has no SAML request store');
-  return { ...browserFlowDeps(app), samlRequests: app.samlRequests };
+  return { ...browserFlowDeps(app), samlRequests: app.samlRequests, idpMetadata: app.idpMetadata };
 }
 
 /** A bad sign-in link (return_to off the allow-list, repeated, too long): our words, not the ACS's. */

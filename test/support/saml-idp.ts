@@ -266,3 +266,43 @@ function wrapAssertion(
       return { body: evil + signed };
   }
 }
+
+export interface IdpMetadataOptions {
+  entityId: string;
+  /** Signing certificates (KeyDescriptor use="signing"), in order. */
+  signing: TestSigningKey[];
+  /** A certificate published for encryption only (use="encryption"): never trusted for signatures. */
+  encryption?: TestSigningKey;
+  /** A certificate in a KeyDescriptor without `use` (signing and encryption, saml-metadata 2.4.1.1). */
+  unspecified?: TestSigningKey;
+  /** HTTP-Redirect SingleSignOnService Location. */
+  ssoUrl?: string;
+}
+
+/** The IdP's SAML metadata as an IdP publishes it (an EntityDescriptor with one IDPSSODescriptor). */
+export function idpMetadataXml(o: IdpMetadataOptions): string {
+  return `<?xml version="1.0"?>${idpEntityDescriptor(o)}`;
+}
+
+/** One IdP's EntityDescriptor element (for EntitiesDescriptor aggregates). */
+export function idpEntityDescriptor(o: IdpMetadataOptions): string {
+  const key = (use: string | undefined, k: TestSigningKey) =>
+    `<md:KeyDescriptor${use ? ` use="${use}"` : ''}><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#">` +
+    `<ds:X509Data><ds:X509Certificate>${k.certBase64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>` +
+    `</md:KeyDescriptor>`;
+  const keys = [
+    ...o.signing.map((k) => key('signing', k)),
+    ...(o.encryption ? [key('encryption', o.encryption)] : []),
+    ...(o.unspecified ? [key(undefined, o.unspecified)] : []),
+  ].join('');
+  const sso = o.ssoUrl
+    ? `<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${escapeXml(o.ssoUrl)}/post"/>` +
+      `<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${escapeXml(o.ssoUrl)}"/>`
+    : '';
+  return (
+    `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="${escapeXml(o.entityId)}">` +
+    `<md:IDPSSODescriptor WantAuthnRequestsSigned="false" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">` +
+    `${keys}<md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>${sso}` +
+    `</md:IDPSSODescriptor></md:EntityDescriptor>`
+  );
+}

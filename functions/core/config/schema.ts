@@ -13,10 +13,18 @@ const integrationId = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes (max 63)');
 
-export const samlConfigSchema = z.strictObject({
-  /** The IdP signing certificate(s), PEM or base64 DER. Pinned: certificates in KeyInfo are ignored. */
-  idpCert: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-  idpIssuer: z.string().min(1),
+const samlConfigObject = z.strictObject({
+  /**
+   * The IdP signing certificate(s), PEM or base64 DER. Pinned: certificates in KeyInfo are ignored. Exactly one of
+   * `idpCert` (with `idpIssuer`), `idpMetadataXml` and `idpMetadataUrl`.
+   */
+  idpCert: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+  /** The IdP's entity ID. Required with `idpCert`; with metadata it picks (and must match) the EntityDescriptor. */
+  idpIssuer: z.string().min(1).optional(),
+  /** The IdP's SAML metadata document, inline: entity ID, signing certificates (all trusted) and SSO URL. */
+  idpMetadataXml: z.string().min(1).optional(),
+  /** The IdP's SAML metadata URL (https), fetched at run time and cached per container (rollover). */
+  idpMetadataUrl: z.string().url().optional(),
   /**
    * The IdP's single sign-on URL (HTTP-Redirect binding) that SP-initiated sign-in (`GET /saml/{id}/login`)
    * sends the AuthnRequest to. Without it (and without IdP metadata) only IdP-initiated sign-in works.
@@ -62,6 +70,21 @@ export const samlConfigSchema = z.strictObject({
    */
   allowIdpInitiated: z.boolean().optional(),
   nameIdFormats: z.array(z.string().min(1).max(256)).min(1).max(8).optional(),
+});
+
+export const samlConfigSchema = samlConfigObject.superRefine((saml, ctx) => {
+  const sources = (['idpCert', 'idpMetadataXml', 'idpMetadataUrl'] as const).filter(
+    (k) => saml[k] !== undefined,
+  );
+  if (sources.length !== 1) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [sources[1] ?? 'idpCert'],
+      message: 'exactly one of idpCert (with idpIssuer), idpMetadataXml or idpMetadataUrl',
+    });
+  } else if (sources[0] === 'idpCert' && saml.idpIssuer === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['idpIssuer'], message: 'required with idpCert' });
+  }
 });
 
 export const serviceConnectionSchema = z.strictObject({

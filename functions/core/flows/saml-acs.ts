@@ -58,6 +58,7 @@ export async function completeSamlSignIn(deps: SamlFlowDeps, input: AcsInput): P
       replay: deps.replay,
       integration: integration.id,
       requests: deps.samlRequests,
+      idpMetadata: deps.idpMetadata,
     },
   );
   // The user's stored subject, built like a caller's (core/subject.ts) so that a caller of the integration's

@@ -11,7 +11,8 @@
 import { randomBytes } from 'node:crypto';
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import { InvalidRequestError } from '../errors.js';
-import { type CheckedSamlConfig, checkSamlConfig } from '../saml/config.js';
+import { type CheckedSamlConfig, checkSamlConfig, resolveSamlConfig } from '../saml/config.js';
+import type { IdpMetadataSource } from '../saml/idp-metadata.js';
 import type { SamlRequestStore } from '../saml/requests.js';
 import { SAML_REQUEST_TTL_SECONDS } from '../saml/requests.js';
 import { type SpKeyPair, spKeysOf } from '../saml/sp-keys.js';
@@ -23,6 +24,8 @@ import { samlIntegrationOf } from './saml-metadata.js';
 /** The SAML flows: the browser flows' dependencies plus the outstanding SP-initiated requests. */
 export interface SamlFlowDeps extends BrowserFlowDeps {
   samlRequests: SamlRequestStore;
+  /** IdP metadata of integrations with `saml.idpMetadataUrl` (the per-container cache). */
+  idpMetadata?: IdpMetadataSource | undefined;
 }
 
 export interface SamlLoginInput {
@@ -69,7 +72,11 @@ export async function authnRequestUrl(
 
 export async function startSamlLogin(deps: SamlFlowDeps, input: SamlLoginInput): Promise<SamlLoginResult> {
   const { integration, saml } = await samlIntegrationOf(deps, input.integration);
-  const config = checkSamlConfig({ ...saml, acsUrl: acsUrl(input.baseUrl, integration.id) }, integration.id);
+  const config = await resolveSamlConfig(
+    checkSamlConfig({ ...saml, acsUrl: acsUrl(input.baseUrl, integration.id) }, integration.id),
+    deps.idpMetadata,
+    integration.id,
+  );
   const ssoUrl = config.idpSsoUrl;
   if (!ssoUrl) {
     throw new InvalidRequestError(`integration ${integration.id} has no IdP sign-in URL to start from`, {

@@ -3,13 +3,12 @@
  * (the Audience) and the ACS URL (Destination and Recipient). Validated once per config object; a bad
  * certificate is a {@link ConfigError}, never a 400 to the poster.
  */
-import { X509Certificate } from 'node:crypto';
 import type { SamlConfig } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
 import { isUsableNamespace } from '../subject.js';
+import { IdpMetadataError, type IdpMetadataSource, type IdpTrust, readIdpMetadata } from './idp-metadata.js';
+import { isSecureUrl, parseCertificate } from './pki.js';
 import { type SubjectTransform, subjectTransformProblem } from './subject-transform.js';
-
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** The per-integration settings (from the deployment config) plus the ACS URL the handler serves. */
 export type SamlIntegrationConfig = SamlConfig & {
@@ -20,6 +19,8 @@ export type SamlIntegrationConfig = SamlConfig & {
 const KEYS = new Set([
   'idpCert',
   'idpIssuer',
+  'idpMetadataUrl',
+  'idpMetadataXml',
   'idpSsoUrl',
   'spEntityId',
   'subjectAttribute',
@@ -43,11 +44,29 @@ function shapeProblem(config: unknown): [string, string] | undefined {
   const c = config as Record<string, unknown>;
   const unknown = Object.keys(c).find((key) => !KEYS.has(key));
   if (unknown !== undefined) return [unknown, 'unknown key'];
+  const sources = ['idpCert', 'idpMetadataXml', 'idpMetadataUrl'].filter((key) => c[key] !== undefined);
+  if (sources.length !== 1) {
+    return [
+      sources.length === 0 ? 'idpCert' : sources.join('/'),
+      'exactly one of idpCert (with idpIssuer), idpMetadataXml or idpMetadataUrl',
+    ];
+  }
   const certs = c.idpCert;
-  if (!(nonEmpty(certs) || (Array.isArray(certs) && certs.length > 0 && certs.every(nonEmpty)))) {
+  if (
+    certs !== undefined &&
+    !(nonEmpty(certs) || (Array.isArray(certs) && certs.length > 0 && certs.every(nonEmpty)))
+  ) {
     return ['idpCert', 'a certificate (PEM or base64 DER) or a non-empty list of them'];
   }
-  if (!nonEmpty(c.idpIssuer)) return ['idpIssuer', 'a non-empty string'];
+  if (c.idpMetadataXml !== undefined && !nonEmpty(c.idpMetadataXml)) {
+    return ['idpMetadataXml', 'the IdP metadata document (XML)'];
+  }
+  if (c.idpMetadataUrl !== undefined && !isSecureUrl(c.idpMetadataUrl)) {
+    return ['idpMetadataUrl', 'an https URL (http only on loopback)'];
+  }
+  if (certs !== undefined ? !nonEmpty(c.idpIssuer) : c.idpIssuer !== undefined && !nonEmpty(c.idpIssuer)) {
+    return ['idpIssuer', 'a non-empty string'];
+  }
   if (!nonEmpty(c.spEntityId)) return ['spEntityId', 'a non-empty string'];
   if (c.subjectAttribute !== undefined && !nonEmpty(c.subjectAttribute)) {
     return ['subjectAttribute', 'a non-empty string'];
@@ -83,17 +102,14 @@ function shapeProblem(config: unknown): [string, string] | undefined {
   return undefined;
 }
 
-/** An https URL, or http on loopback (local mode and tests). */
-export function isSecureUrl(value: unknown): value is string {
-  if (typeof value !== 'string' || !URL.canParse(value)) return false;
-  const url = new URL(value);
-  return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname));
-}
-
 /** A config whose certificates parsed, each normalised to PEM. */
 export interface CheckedSamlConfig {
+  /** The pinned IdP certificates (PEM); empty until an `idpMetadataUrl` is resolved ({@link resolveSamlConfig}). */
   readonly idpCerts: readonly string[];
+  /** The IdP's entity ID; with `idpMetadataUrl`, the configured one (may be '') until resolved. */
   readonly idpIssuer: string;
+  /** Set when the IdP's trust comes from a metadata URL, fetched at run time. */
+  readonly idpMetadataUrl: string | undefined;
   readonly spEntityId: string;
   readonly acsUrl: string;
   readonly subjectAttribute: string | undefined;
@@ -129,18 +145,10 @@ export const LEGACY_SHA1_ALGORITHMS: AlgorithmPolicy = {
   digest: new Set([...DEFAULT_ALGORITHMS.digest, 'http://www.w3.org/2000/09/xmldsig#sha1']),
 };
 
+export { isSecureUrl, parseCertificate };
+
 /** The IdP chooses the NameID (saml-core 8.3.1). */
 export const UNSPECIFIED_NAME_ID_FORMAT = 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified';
-
-const PEM_CERT = /^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/;
-
-/** PEM or base64 DER -> the parsed certificate; throws for anything that is not an X.509 certificate. */
-export function parseCertificate(value: string): X509Certificate {
-  const trimmed = value.trim();
-  return PEM_CERT.test(trimmed)
-    ? new X509Certificate(trimmed)
-    : new X509Certificate(Buffer.from(trimmed.replace(/\s+/g, ''), 'base64'));
-}
 
 /** PEM or base64 DER -> PEM, through node's X.509 parser so a truncated or non-certificate value fails here. */
 function certificateToPem(value: string, index: number, integration: string): string {
@@ -168,15 +176,16 @@ export function checkSamlConfig(config: SamlIntegrationConfig, integration: stri
   if (cached) return cached;
   const problem = shapeProblem(config);
   if (problem) throw new ConfigError(`integration ${integration}: saml.${problem[0]}: ${problem[1]}`);
-  const certs = Array.isArray(config.idpCert) ? config.idpCert : [config.idpCert];
+  const idp = staticTrust(config, integration);
   const result: CheckedSamlConfig = {
-    idpCerts: certs.map((cert, index) => certificateToPem(cert, index, integration)),
-    idpIssuer: config.idpIssuer,
+    idpCerts: idp?.certs ?? [],
+    idpIssuer: idp?.issuer ?? config.idpIssuer ?? '',
+    idpMetadataUrl: config.idpMetadataUrl,
     spEntityId: config.spEntityId,
     acsUrl: config.acsUrl,
     subjectAttribute: config.subjectAttribute,
     subjectTransform: config.subjectTransform,
-    idpSsoUrl: config.idpSsoUrl,
+    idpSsoUrl: config.idpSsoUrl ?? idp?.ssoUrl,
     allowIdpInitiated: config.allowIdpInitiated ?? true,
     nameIdFormats: config.nameIdFormats ?? [UNSPECIFIED_NAME_ID_FORMAT],
     algorithms: config.allowSha1 === true ? LEGACY_SHA1_ALGORITHMS : DEFAULT_ALGORITHMS,
@@ -184,4 +193,67 @@ export function checkSamlConfig(config: SamlIntegrationConfig, integration: stri
   if (checked.size >= CACHE_LIMIT) checked.clear();
   checked.set(key, result);
   return result;
+}
+
+/** The IdP's trust known without fetching: `idpCert` + `idpIssuer`, or the inline metadata document. */
+function staticTrust(config: SamlIntegrationConfig, integration: string): IdpTrust | undefined {
+  if (config.idpCert !== undefined) {
+    const certs = Array.isArray(config.idpCert) ? config.idpCert : [config.idpCert];
+    return {
+      certs: certs.map((cert, index) => certificateToPem(cert, index, integration)),
+      issuer: config.idpIssuer ?? '',
+      ssoUrl: undefined,
+    };
+  }
+  if (config.idpMetadataXml !== undefined) {
+    try {
+      return readIdpMetadata(config.idpMetadataXml, config.idpIssuer);
+    } catch (error) {
+      if (error instanceof IdpMetadataError) {
+        throw new ConfigError(
+          `integration ${integration}: saml.idpMetadataXml: the document ${error.message}`,
+        );
+      }
+      throw error;
+    }
+  }
+  return undefined;
+}
+
+const resolved = new WeakMap<CheckedSamlConfig, WeakMap<IdpTrust, CheckedSamlConfig>>();
+
+/** `checked` with the IdP's trust from its metadata (the same object for the same trust, so caches hold). */
+export function withIdpTrust(checked: CheckedSamlConfig, trust: IdpTrust): CheckedSamlConfig {
+  let byTrust = resolved.get(checked);
+  if (!byTrust) {
+    byTrust = new WeakMap();
+    resolved.set(checked, byTrust);
+  }
+  let config = byTrust.get(trust);
+  if (!config) {
+    config = {
+      ...checked,
+      idpCerts: trust.certs,
+      idpIssuer: trust.issuer,
+      idpSsoUrl: checked.idpSsoUrl ?? trust.ssoUrl,
+    };
+    byTrust.set(trust, config);
+  }
+  return config;
+}
+
+/**
+ * The config ready to validate with: as checked, or with the trust of its `idpMetadataUrl` from `source` (the
+ * per-container cache). Throws IdpMetadataUnavailableError (502) when the document cannot be had.
+ */
+export async function resolveSamlConfig(
+  checked: CheckedSamlConfig,
+  source: IdpMetadataSource | undefined,
+  integration: string,
+): Promise<CheckedSamlConfig> {
+  const url = checked.idpMetadataUrl;
+  if (url === undefined) return checked;
+  if (!source)
+    throw new ConfigError(`integration ${integration}: saml.idpMetadataUrl needs an IdP metadata source`);
+  return withIdpTrust(checked, await source.trust(url, checked.idpIssuer || undefined, integration));
 }

@@ -6,6 +6,7 @@
  * the assertion checks redo them against the injected `now` with exact boundaries.
  */
 import { SAML, SamlStatusError, ValidateInResponseTo } from '@node-saml/node-saml';
+import { ConfigError } from '../errors.js';
 import type { CheckedSamlConfig } from './config.js';
 import { type SamlCheck, SamlValidationError } from './errors.js';
 
@@ -14,6 +15,8 @@ const instances = new WeakMap<CheckedSamlConfig, SAML>();
 function samlFor(config: CheckedSamlConfig): SAML {
   let saml = instances.get(config);
   if (!saml) {
+    // Never verify against nothing: an unresolved metadata URL is a bug of the caller, not a 400.
+    if (config.idpCerts.length === 0) throw new ConfigError('SAML config without IdP certificates');
     saml = new SAML({
       idpCert: [...config.idpCerts],
       issuer: config.spEntityId,
@@ -49,8 +52,9 @@ export async function verifySignedAssertion(
   config: CheckedSamlConfig,
 ): Promise<string> {
   let assertionXml: string | undefined;
+  const saml = samlFor(config);
   try {
-    const { profile } = await samlFor(config).validatePostResponseAsync({ SAMLResponse: samlResponse });
+    const { profile } = await saml.validatePostResponseAsync({ SAMLResponse: samlResponse });
     assertionXml = profile?.getAssertionXml?.();
   } catch (error) {
     throw new SamlValidationError(classify(error));

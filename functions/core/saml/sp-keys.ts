@@ -13,7 +13,7 @@
 import { createPrivateKey, type KeyObject, type X509Certificate } from 'node:crypto';
 import { ConfigError } from '../errors.js';
 import type { ClientSecret } from '../oauth/client-auth.js';
-import { parseCertificate } from './config.js';
+import { parseCertificate } from './pki.js';
 
 export interface SpKeyPair {
   /** PKCS#8 PEM. */

@@ -15,9 +15,16 @@ import { XMLSerializer } from '@xmldom/xmldom';
 import { TokenvendError } from '../errors.js';
 import type { AssertionReplayGuard } from '../ports.js';
 import { readSignedAssertion, type SignedAssertion } from './assertion.js';
-import { type CheckedSamlConfig, checkSamlConfig, type SamlIntegrationConfig } from './config.js';
+import {
+  type CheckedSamlConfig,
+  checkSamlConfig,
+  resolveSamlConfig,
+  type SamlIntegrationConfig,
+  withIdpTrust,
+} from './config.js';
 import { checkEnvelope, type ResponseEnvelope } from './envelope.js';
 import { SamlTooLargeError, SamlValidationError } from './errors.js';
+import type { IdpMetadataSource } from './idp-metadata.js';
 import type { SamlRequestRecord, SamlRequestStore } from './requests.js';
 import { verifySignedAssertion } from './signature.js';
 import { parseStrict } from './xml.js';
@@ -42,6 +49,8 @@ export interface ValidateSamlOptions {
    * consumes it. Without a store every InResponseTo is refused.
    */
   requests?: SamlRequestStore | undefined;
+  /** Where an `idpMetadataUrl`'s document comes from (the per-container cache). */
+  idpMetadata?: IdpMetadataSource | undefined;
 }
 
 export interface ValidatedAssertion {
@@ -70,7 +79,7 @@ function decode(posted: string): { samlResponse: string; xml: string } {
 /** Everything short of the replay claim; any non-typed failure (a parser or library bug) is a 400. */
 async function check(
   posted: string,
-  config: SamlIntegrationConfig,
+  checked: CheckedSamlConfig,
   options: ValidateSamlOptions,
   skewSeconds: number,
 ): Promise<{
@@ -79,7 +88,6 @@ async function check(
   assertion: SignedAssertion;
   checked: CheckedSamlConfig;
 }> {
-  const checked = checkSamlConfig(config, options.integration);
   try {
     const { samlResponse, xml } = decode(posted);
     const envelope = checkEnvelope(parseStrict(xml), checked);
@@ -102,6 +110,33 @@ async function check(
 }
 
 /**
+ * {@link check} with the IdP's trust: pinned, or from its metadata URL. When the signature fails against a
+ * fetched document's certificates, the document is fetched again (rate-limited by the source) and, when it
+ * changed (the IdP rolled over to a certificate published after our fetch), the response is checked once more.
+ */
+async function checkWithTrust(
+  posted: string,
+  base: CheckedSamlConfig,
+  options: ValidateSamlOptions,
+  skewSeconds: number,
+): ReturnType<typeof check> {
+  const checked = await resolveSamlConfig(base, options.idpMetadata, options.integration);
+  try {
+    return await check(posted, checked, options, skewSeconds);
+  } catch (error) {
+    const url = base.idpMetadataUrl;
+    if (
+      !(error instanceof SamlValidationError && error.check === 'signature' && url && options.idpMetadata)
+    ) {
+      throw error;
+    }
+    const renewed = await options.idpMetadata.renew(url, base.idpIssuer || undefined, options.integration);
+    if (!renewed) throw error;
+    return check(posted, withIdpTrust(base, renewed), options, skewSeconds);
+  }
+}
+
+/**
  * Validates a posted SAMLResponse for one integration and records its assertion ID until it expires.
  * Throws {@link SamlTooLargeError} (413), {@link SamlValidationError} (400) or, for a bad integration config,
  * a ConfigError (500). Errors of the replay guard itself propagate unchanged.
@@ -114,9 +149,9 @@ export async function validateSamlResponse(
   if (samlResponseBase64.length > MAX_SAML_RESPONSE_BYTES)
     throw new SamlTooLargeError(MAX_SAML_RESPONSE_BYTES);
   const skewSeconds = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
-  const { samlResponse, envelope, assertion, checked } = await check(
+  const { samlResponse, envelope, assertion, checked } = await checkWithTrust(
     samlResponseBase64,
-    config,
+    checkSamlConfig(config, options.integration),
     options,
     skewSeconds,
   );

@@ -37,7 +37,10 @@ export const XML_LIMITS = { depth: 64, elements: 1_000, attributes: 4_000 } as c
  * and processing instructions are skipped whole; a start tag ends at the first `>` outside a quoted attribute
  * value (`>` and `/>` may appear literally in text and values); each `=` outside quotes in it is an attribute.
  */
-export function exceedsLimits(xml: string, limits: typeof XML_LIMITS = XML_LIMITS): boolean {
+export function exceedsLimits(
+  xml: string,
+  limits: { depth: number; elements: number; attributes: number } = XML_LIMITS,
+): boolean {
   let depth = 0;
   let elements = 0;
   let attributes = 0;

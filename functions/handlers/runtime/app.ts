@@ -3,6 +3,7 @@ import type { CallerVerifier } from '../../adapters/caller-auth/index.js';
 import type { FlowDeps } from '../../core/flows/deps.js';
 import type { ParkedConnectionStore } from '../../core/lifecycle/store.js';
 import type { RefreshQueue, Telemetry } from '../../core/ports.js';
+import type { IdpMetadataSource } from '../../core/saml/idp-metadata.js';
 import type { SamlRequestStore } from '../../core/saml/requests.js';
 import type { ErrorLogger } from '../middleware/oauth-errors.js';
 
@@ -20,6 +21,8 @@ export interface App {
   parked?: ParkedConnectionStore | undefined;
   /** Outstanding SP-initiated SAML requests (`GET /saml/{id}/login` stores, the ACS consumes). buildApp sets it. */
   samlRequests?: SamlRequestStore | undefined;
+  /** IdP metadata fetched from `saml.idpMetadataUrl`, cached for the container's life. buildApp sets it. */
+  idpMetadata?: IdpMetadataSource | undefined;
   callers: CallerVerifier;
   logger: AppLogger;
   /** Where the refresh planner sends due connections (the planner's container only). */

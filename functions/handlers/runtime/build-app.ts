@@ -22,6 +22,7 @@ import type {
   Telemetry,
   TokenCipher,
 } from '../../core/ports.js';
+import { IdpMetadataCache } from '../../core/saml/idp-metadata.js';
 import type { App, AppLogger } from './app.js';
 
 export interface AppParts {
@@ -81,6 +82,11 @@ export function buildApp(parts: AppParts): App {
     },
     parked: new DynamoParkedConnectionStore({ ...parts.dynamo, cipher: parts.cipher }),
     samlRequests: new DynamoSamlRequestStore(parts.dynamo),
+    idpMetadata: new IdpMetadataCache({
+      fetch,
+      timeoutMs: vendorTimeoutMs,
+      allowInsecureLoopback: parts.local ?? false,
+    }),
     callers: parts.callers,
     logger: parts.logger,
     refreshQueue: parts.refreshQueue,

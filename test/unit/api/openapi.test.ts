@@ -30,6 +30,7 @@ import { validateAuthorizationResponse } from '../../../functions/core/oauth/aut
 import { send } from '../../../functions/core/oauth/send.js';
 import { tokenErrorFor } from '../../../functions/core/oauth/token-response.js';
 import { SamlTooLargeError, SamlValidationError } from '../../../functions/core/saml/errors.js';
+import { IdpMetadataUnavailableError } from '../../../functions/core/saml/idp-metadata.js';
 import { MAX_SAML_RESPONSE_BYTES } from '../../../functions/core/saml/validate.js';
 import { bodyLimit } from '../../../functions/handlers/middleware/body-limit.js';
 import { noStore } from '../../../functions/handlers/middleware/no-store.js';
@@ -425,6 +426,7 @@ describe('docs/openapi.yaml', () => {
             ),
           ),
           tokenErrorFor(vendor, vendorResponse(400, { error: 'invalid_grant' }), 0),
+          new IdpMetadataUnavailableError('acme', 'the metadata URL answered 500'),
           ...(await vendorFailures()),
         ],
       ],
@@ -432,6 +434,7 @@ describe('docs/openapi.yaml', () => {
         'GET /saml/{integration}/login',
         async () => [
           await unknownIntegration(),
+          new IdpMetadataUnavailableError('acme', 'the metadata URL answered 500'),
           thrown(() => checkReturnUrl('https://evil.example/', ['https://app.example.com'])),
           new ConfigError('bad config'),
         ],

@@ -16,7 +16,7 @@ import { DiscoveredProviders } from '../../../../functions/core/config/discovere
 import { type SamlFlowDeps, startSamlLogin } from '../../../../functions/core/flows/saml-login.js';
 import { SAML_REQUEST_TTL_SECONDS } from '../../../../functions/core/saml/requests.js';
 import { MemorySamlRequestStore } from '../../../support/memory-saml-requests.js';
-import { generateSigningKey, type TestSigningKey } from '../../../support/saml-idp.js';
+import { generateSigningKey, idpMetadataXml, type TestSigningKey } from '../../../support/saml-idp.js';
 
 const PROTOCOL_SCHEMA = '/usr/share/simplesamlphp/schemas/saml-schema-protocol-2.0.xsd';
 const BASE = 'https://tokens.example.com';
@@ -151,6 +151,21 @@ describe('GET /saml/{integration}/login', () => {
       }),
     ).rejects.toMatchObject({ status: 400, error: 'invalid_request' });
     expect(samlRequests.consumed).toHaveLength(1);
+  });
+
+  it("takes the IdP's HTTP-Redirect SSO URL from its metadata", async () => {
+    const metadata = idpMetadataXml({
+      entityId: 'https://idp.corp.example',
+      signing: [idpKey],
+      ssoUrl: 'https://idp.corp.example/from-metadata',
+    });
+    const { flowDeps } = deps({
+      saml: { idpCert: undefined, idpIssuer: undefined, idpSsoUrl: undefined, idpMetadataXml: metadata },
+    });
+    const result = await startSamlLogin(flowDeps, { integration: 'genesys-eu', baseUrl: BASE });
+    const { url, request } = decode(result.redirectUrl);
+    expect(`${url.origin}${url.pathname}`).toBe('https://idp.corp.example/from-metadata');
+    expect(request.getAttribute('Destination')).toBe('https://idp.corp.example/from-metadata');
   });
 
   it('is a 404 for an integration without an IdP sign-in URL, or without SAML', async () => {

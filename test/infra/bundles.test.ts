@@ -5,6 +5,7 @@
  * process (the import graph has nothing that needs the source tree).
  */
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -39,6 +40,7 @@ beforeAll(async () => {
     reports.push(await bundleLambda(projectRoot, entry, { entry }, path.join(outRoot, entry)));
   }
 }, 120_000);
+afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
 
 describe('Lambda bundles', () => {
   it('bundles every function of the stack', () => {

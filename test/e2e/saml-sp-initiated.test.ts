@@ -18,6 +18,7 @@ import { type HttpAnswer, observe, RETURN_BASE, type Stack, startStack } from '.
 const SP_SSO = 'sp-sso';
 const SP_ONLY = 'sp-only';
 const OTHER = 'other-sso';
+const ENCRYPTED = 'enc-sso';
 const IDP_ISSUER = 'https://idp.sp.e2e.test/metadata';
 const IDP_SSO_URL = 'https://idp.sp.e2e.test/sso';
 const RETURN_TO = `${RETURN_BASE}connected`;
@@ -25,6 +26,7 @@ const SUBJECTS = ['dora', 'eve', 'fred'];
 
 let stack: Stack;
 let idpKey: TestSigningKey;
+let spEncryption: TestSigningKey;
 const idps: Record<string, TestIdp> = {};
 
 beforeAll(async () => {
@@ -58,14 +60,23 @@ beforeAll(async () => {
           ...saml,
         },
       });
+      spEncryption = generateSigningKey('sp-e2e-encryption');
       return {
+        [ENCRYPTED]: {
+          ...integration(ENCRYPTED),
+          secret: {
+            ...secret,
+            saml_encryption_key: spEncryption.privateKey,
+            saml_encryption_cert: spEncryption.cert,
+          },
+        },
         [SP_SSO]: integration(SP_SSO),
         [SP_ONLY]: integration(SP_ONLY, { allowIdpInitiated: false }),
         [OTHER]: integration(OTHER),
       };
     },
   });
-  for (const id of [SP_SSO, SP_ONLY, OTHER]) {
+  for (const id of [SP_SSO, SP_ONLY, OTHER, ENCRYPTED]) {
     idps[id] = new TestIdp({
       key: idpKey,
       issuer: IDP_ISSUER,
@@ -268,5 +279,61 @@ describe('checklist 21: InResponseTo refusals are 400, with no vendor call and n
 
   it('checklist 21: an unsolicited response where allowIdpInitiated is false is refused', async () => {
     await expectRefused(SP_ONLY, response(SP_ONLY, { nameId: 'fred' }), /unsolicited/);
+  });
+});
+
+describe('encrypted assertions (SP encryption key in the secret)', () => {
+  it('the metadata publishes the encryption certificate; an encrypted assertion is decrypted, checked and exchanged', async () => {
+    const metadata = await stack.call('GET', `/saml/${ENCRYPTED}/metadata`);
+    expect(metadata.text).toContain('<KeyDescriptor use="encryption">');
+    expect(metadata.text.replace(/\s+/g, '')).toContain(spEncryption.certBase64);
+    expect(metadata.text).not.toContain(spEncryption.privateKey.split('\n')[1]);
+
+    const posted = await idps[ENCRYPTED]!.buildEncryptedResponse({
+      now: new Date(),
+      nameId: 'gina',
+      to: spEncryption,
+    });
+    expect(Buffer.from(posted, 'base64').toString()).not.toContain('gina');
+    const before = stack.spy.count('/token');
+    const answer = await post(ENCRYPTED, posted);
+    expect(answer.status).toBe(200);
+    expect(stack.spy.count('/token') - before).toBe(1);
+    // The vendor got the Response with the assertion decrypted (it has no key of ours) and took its NameID.
+    const forwarded = Buffer.from(
+      String(stack.spy.requests.at(-1)?.form.get('assertion')),
+      'base64',
+    ).toString();
+    expect(forwarded).not.toContain('EncryptedAssertion');
+    expect(forwarded).toContain('>gina</saml:NameID>');
+    const vend = await stack.call('GET', `/vend/${ENCRYPTED}`, { token: await stack.token('gina') });
+    expect(vend.status).toBe(200);
+  });
+
+  it('an undecryptable assertion (encrypted to another key) is a 400 without a vendor call', async () => {
+    const posted = await idps[ENCRYPTED]!.buildEncryptedResponse({
+      now: new Date(),
+      nameId: 'hank',
+      to: generateSigningKey('someone-else'),
+    });
+    const vendorCalls = stack.vendor.tokenRequests();
+    const answer = await post(ENCRYPTED, posted);
+    expect(answer.status).toBe(400);
+    expect(/<p>([^<]*)<\/p>/.exec(answer.text)?.[1]).toMatch(/could not be decrypted/);
+    expect(stack.vendor.tokenRequests()).toBe(vendorCalls);
+    expect((await stack.call('GET', `/vend/${ENCRYPTED}`, { token: await stack.token('hank') })).status).toBe(
+      404,
+    );
+  });
+
+  it('an integration without an encryption key refuses an encrypted assertion', async () => {
+    const posted = await idps[SP_SSO]!.buildEncryptedResponse({
+      now: new Date(),
+      nameId: 'hank',
+      to: spEncryption,
+    });
+    const answer = await post(SP_SSO, posted);
+    expect(answer.status).toBe(400);
+    expect(/<p>([^<]*)<\/p>/.exec(answer.text)?.[1]).toMatch(/could not be decrypted/);
   });
 });

@@ -4,11 +4,13 @@
  * (enveloped, exclusive c14n, rsa-sha256), with a knob for every attack the ACS must reject.
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignedXml } from 'xml-crypto';
+import xmlenc from 'xml-encryption';
 
 export interface TestSigningKey {
   /** PKCS#8 PEM. */
@@ -116,6 +118,13 @@ export interface SamlResponseOptions {
   mutate?: (xml: string) => string;
 }
 
+export interface EncryptionOptions {
+  /** The SP's encryption key pair: the assertion is encrypted to its certificate. */
+  to: TestSigningKey;
+  dataAlgorithm?: xmlenc.EncryptionAlgorithm;
+  keyAlgorithm?: xmlenc.KeyEncryptionAlgorithm;
+}
+
 function escapeXml(value: string): string {
   return value.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 }
@@ -176,6 +185,31 @@ export class TestIdp {
       `${assertion.body}</samlp:Response>`;
     if (o.signResponse) xml = this.sign(xml, 'Response', o);
     return o.mutate ? o.mutate(xml) : xml;
+  }
+
+  /**
+   * A response whose signed assertion is encrypted to `to` (an SP encryption certificate) as an
+   * `EncryptedAssertion`, the way an IdP encrypts to the certificate of the SP's metadata (xml-encryption).
+   * With `signResponse`, the Response is signed after encryption, over the ciphertext.
+   */
+  async buildEncryptedResponse(options: SamlResponseOptions & EncryptionOptions): Promise<string> {
+    const { to, dataAlgorithm, keyAlgorithm, signResponse, mutate, ...rest } = options;
+    const plain = this.buildResponseXml({ ...rest, signResponse: false });
+    const assertion = /<saml:Assertion [\s\S]*<\/saml:Assertion>/.exec(plain)?.[0];
+    if (!assertion) throw new Error('no assertion to encrypt');
+    const encrypt = promisify(xmlenc.encrypt) as (content: string, o: xmlenc.EncryptOptions) => Promise<string>;
+    const encrypted = await encrypt(assertion, {
+      rsa_pub: createPublicKey(to.cert).export({ type: 'spki', format: 'pem' }).toString(),
+      pem: to.cert,
+      encryptionAlgorithm: dataAlgorithm ?? 'http://www.w3.org/2009/xmlenc11#aes256-gcm',
+      keyEncryptionAlgorithm: keyAlgorithm ?? 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p',
+      warnInsecureAlgorithm: false,
+    });
+    let xml = plain.replace(assertion, `<saml:EncryptedAssertion>${encrypted}</saml:EncryptedAssertion>`);
+    if (signResponse) xml = this.sign(xml, 'Response', options);
+    if (mutate) xml = mutate(xml);
+    const b64 = Buffer.from(xml, 'utf8').toString('base64');
+    return b64.replace(/.{76}/g, '$&\r\n');
   }
 
   private assertionXml(o: SamlResponseOptions, id: string, nameIdContent: string): string {

@@ -13,6 +13,7 @@
  */
 import { InvalidRequestError } from '../errors.js';
 import { requestToken } from '../oauth/engine.js';
+import { spKeysOf } from '../saml/sp-keys.js';
 import { validateSamlResponse } from '../saml/validate.js';
 import { samlSubjectNamespace, userSubject } from '../subject.js';
 import type { TokenSet } from '../token-set.js';
@@ -50,6 +51,8 @@ export interface AcsResult {
 export async function completeSamlSignIn(deps: SamlFlowDeps, input: AcsInput): Promise<AcsResult> {
   const { integration, saml } = await samlIntegrationOf(deps, input.integration);
   if (!input.samlResponse) throw new InvalidRequestError('missing SAMLResponse');
+  // The SP encryption key, when the integration has one, decrypts an EncryptedAssertion before the checks.
+  const { encryption } = spKeysOf(await deps.secrets.getClientSecret(integration.id), integration.id);
   const assertion = await validateSamlResponse(
     input.samlResponse,
     { ...saml, acsUrl: acsUrl(input.baseUrl, integration.id) },
@@ -59,6 +62,7 @@ export async function completeSamlSignIn(deps: SamlFlowDeps, input: AcsInput): P
       integration: integration.id,
       requests: deps.samlRequests,
       idpMetadata: deps.idpMetadata,
+      decryptionKey: encryption?.privateKey,
     },
   );
   // The user's stored subject, built like a caller's (core/subject.ts) so that a caller of the integration's

@@ -13,6 +13,7 @@ export type SamlCheck =
   | 'markup'
   | 'structure'
   | 'signature'
+  | 'decryption'
   | 'signature_algorithm'
   | 'issuer'
   | 'destination'
@@ -31,6 +32,7 @@ const DESCRIPTIONS: Record<SamlCheck, string> = {
   markup: 'SAMLResponse must not contain comments or processing instructions',
   structure: 'SAMLResponse must be a Response with exactly one Assertion',
   signature: 'assertion signature is missing or not made by the pinned IdP certificate',
+  decryption: 'the encrypted assertion could not be decrypted with this service provider key',
   signature_algorithm: 'signature or digest algorithm is not allowed',
   issuer: 'issuer does not match the configured IdP',
   destination: 'Destination does not match this ACS',

@@ -22,12 +22,13 @@ import {
   type SamlIntegrationConfig,
   withIdpTrust,
 } from './config.js';
+import { decryptAssertion, encryptedAssertionOf } from './decrypt.js';
 import { checkEnvelope, type ResponseEnvelope } from './envelope.js';
 import { SamlTooLargeError, SamlValidationError } from './errors.js';
 import type { IdpMetadataSource } from './idp-metadata.js';
 import type { SamlRequestRecord, SamlRequestStore } from './requests.js';
 import { verifySignedAssertion } from './signature.js';
-import { parseStrict } from './xml.js';
+import { containsCommentOrPi, parseStrict } from './xml.js';
 
 /** Largest accepted SAMLResponse, counted in characters of the posted base64 (ASCII, so bytes). */
 export const MAX_SAML_RESPONSE_BYTES = 256 * 1024;
@@ -49,6 +50,11 @@ export interface ValidateSamlOptions {
    * consumes it. Without a store every InResponseTo is refused.
    */
   requests?: SamlRequestStore | undefined;
+  /**
+   * The SP encryption key (PEM, `saml_encryption_key` of the integration's secret): an EncryptedAssertion is
+   * decrypted with it and then checked like a plaintext one. Without it an EncryptedAssertion is refused.
+   */
+  decryptionKey?: string | undefined;
   /** Where an `idpMetadataUrl`'s document comes from (the per-container cache). */
   idpMetadata?: IdpMetadataSource | undefined;
 }
@@ -64,8 +70,13 @@ export interface ValidatedAssertion {
   attributes: Record<string, string[]>;
   /** The signed Assertion element (with its Signature) as XML, for RFC 7522 `base64`/`base64url` formats. */
   assertionXml: string;
-  /** The SAMLResponse as posted with whitespace removed: what Genesys Cloud takes as `assertion`. */
+  /**
+   * The SAMLResponse as posted with whitespace removed: what Genesys Cloud takes as `assertion`. For an encrypted
+   * assertion: the Response with the assertion decrypted in place and without a Response signature (base64).
+   */
   samlResponse: string;
+  /** Whether the assertion came encrypted (and was decrypted with the SP key). */
+  encrypted: boolean;
   /** SP-initiated: the request the response answered (consumed); undefined for an IdP-initiated response. */
   request?: SamlRequestRecord;
 }
@@ -87,10 +98,22 @@ async function check(
   envelope: ResponseEnvelope;
   assertion: SignedAssertion;
   checked: CheckedSamlConfig;
+  encrypted: boolean;
 }> {
   try {
-    const { samlResponse, xml } = decode(posted);
-    const envelope = checkEnvelope(parseStrict(xml), checked);
+    const decoded = decode(posted);
+    let samlResponse = decoded.samlResponse;
+    let doc = parseStrict(decoded.xml);
+    const encrypted = encryptedAssertionOf(doc);
+    if (encrypted) {
+      // Nothing is decrypted from a document that fails the markup check (comments, PIs) as it was posted.
+      if (containsCommentOrPi(doc)) throw new SamlValidationError('markup');
+      const plaintext = await decryptAssertion(doc, encrypted, options.decryptionKey);
+      // From here on the plaintext Response is what is checked and what is forwarded.
+      samlResponse = Buffer.from(plaintext, 'utf8').toString('base64');
+      doc = parseStrict(plaintext);
+    }
+    const envelope = checkEnvelope(doc, checked);
     const signedXml = await verifySignedAssertion(samlResponse, checked);
     const assertion = readSignedAssertion(signedXml, checked, {
       nowMs: options.now.getTime(),
@@ -102,7 +125,7 @@ async function check(
     if (envelope.inResponseTo !== undefined && envelope.inResponseTo !== assertion.inResponseTo) {
       throw new SamlValidationError('in_response_to');
     }
-    return { samlResponse, envelope, assertion, checked };
+    return { samlResponse, envelope, assertion, checked, encrypted: encrypted !== undefined };
   } catch (error) {
     if (error instanceof TokenvendError) throw error;
     throw new SamlValidationError('xml');
@@ -149,7 +172,7 @@ export async function validateSamlResponse(
   if (samlResponseBase64.length > MAX_SAML_RESPONSE_BYTES)
     throw new SamlTooLargeError(MAX_SAML_RESPONSE_BYTES);
   const skewSeconds = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
-  const { samlResponse, envelope, assertion, checked } = await checkWithTrust(
+  const { samlResponse, envelope, assertion, checked, encrypted } = await checkWithTrust(
     samlResponseBase64,
     checkSamlConfig(config, options.integration),
     options,
@@ -169,6 +192,7 @@ export async function validateSamlResponse(
     attributes: assertion.attributes,
     assertionXml: new XMLSerializer().serializeToString(envelope.assertion),
     samlResponse,
+    encrypted,
   };
   if (assertion.sessionIndex !== undefined) validated.sessionIndex = assertion.sessionIndex;
   if (request) validated.request = request;

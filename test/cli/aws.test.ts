@@ -227,14 +227,12 @@ describe('secrets set', () => {
     expect(ok.code).toBe(0);
     expect(ok.out).toMatch(/^ring +tokenvend\/test\/ring +ok \(client_id, client_secret, jwt_assertion\)$/m);
     noCanary(ok.out + ok.err);
-    await moto
-      .client(SecretsManagerClient)
-      .send(
-        new CreateSecretCommand({
-          Name: 'tokenvend/nobase/genesys-eu',
-          SecretString: '{"client_secret": 7}',
-        }),
-      );
+    await moto.client(SecretsManagerClient).send(
+      new CreateSecretCommand({
+        Name: 'tokenvend/nobase/genesys-eu',
+        SecretString: '{"client_secret": 7}',
+      }),
+    );
     const bad = await cli(['config', 'check', '--env', 'nobase', '--json']);
     expect(bad.code).toBe(1);
     const genesys = (bad.json() as { integrations: { id: string; secret: unknown }[] }).integrations.find(

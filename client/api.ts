@@ -48,6 +48,8 @@ export async function signedVend(
   context: {
     url: URL;
     integration: string;
+    /** A JSON body makes it a POST (the on-behalf route); none, a GET. */
+    body?: Record<string, unknown> | undefined;
     signer: Signer;
     fetch: FetchFunction;
     timeoutMs: number;
@@ -56,12 +58,22 @@ export async function signedVend(
   } & FreshnessPolicy,
 ): Promise<VendedToken> {
   const { url, integration } = context;
-  const headers = await context.signer.sign('GET', url, { accept: 'application/json' });
+  const method = context.body === undefined ? 'GET' : 'POST';
+  const payload = context.body === undefined ? undefined : JSON.stringify(context.body);
+  const headers = await context.signer.sign(
+    method,
+    url,
+    payload === undefined
+      ? { accept: 'application/json' }
+      : { accept: 'application/json', 'content-type': 'application/json' },
+    payload,
+  );
   let response: Response;
   try {
     response = await context.fetch(url, {
-      method: 'GET',
+      method,
       headers,
+      body: payload,
       signal: AbortSignal.timeout(context.timeoutMs),
     });
   } catch (error) {

@@ -25,8 +25,13 @@ export function regionFor(baseUrl: URL, given: string | undefined): string {
 }
 
 export interface Signer {
-  /** The headers to send with `GET url` (Authorization, X-Amz-Date, X-Amz-Security-Token, ...). */
-  sign(method: string, url: URL, headers?: Record<string, string>): Promise<Record<string, string>>;
+  /** The headers to send with the request (Authorization, X-Amz-Date, X-Amz-Security-Token, ...); the body is signed too. */
+  sign(
+    method: string,
+    url: URL,
+    headers?: Record<string, string>,
+    body?: string,
+  ): Promise<Record<string, string>>;
 }
 
 export function createSigner(options: { region: string; credentials?: AwsCredentials | undefined }): Signer {
@@ -37,7 +42,7 @@ export function createSigner(options: { region: string; credentials?: AwsCredent
     sha256: Sha256,
   });
   return {
-    async sign(method, url, headers = {}) {
+    async sign(method, url, headers = {}, body = undefined) {
       const query: Record<string, string | string[]> = {};
       for (const [key, value] of url.searchParams) {
         const seen = query[key];
@@ -52,6 +57,7 @@ export function createSigner(options: { region: string; credentials?: AwsCredent
         query,
         // `host` is signed as fetch will send it: with the port when it is not the scheme's default.
         headers: { ...headers, host: url.host },
+        ...(body === undefined ? {} : { body }),
       });
       const { host: _host, ...rest } = signed.headers as Record<string, string>;
       return rest;

@@ -80,8 +80,13 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     timeoutSeconds: 20,
   },
   {
+    // The caller's own token (JWT); and, IAM-authorised, a named user's token for the services on the
+    // integration's `onBehalfOf` allow-list. Both read users' connections only (the KMS grant's `user:*`).
     entry: 'vend',
-    routes: [{ method: 'GET', path: '/vend/{integration}', auth: 'jwt' }],
+    routes: [
+      { method: 'GET', path: '/vend/{integration}', auth: 'jwt' },
+      { method: 'POST', path: '/service/users/{integration}/vend', auth: 'iam' },
+    ],
     table: 'readWrite',
     key: 'encryptDecrypt',
     secrets: true,

@@ -1,28 +1,65 @@
-/** `GET /vend/{integration}`: the calling user's fresh vendor token. */
+/**
+ * `GET /vend/{integration}`: the calling user's fresh vendor token.
+ * `POST /service/users/{integration}/vend` (IAM): a named user's token for a service on the integration's
+ * `onBehalfOf` allow-list; every call is logged with the principal and the subject.
+ */
+import { TokenvendError } from '../core/errors.js';
+import { vendOnBehalf } from '../core/flows/on-behalf-vend.js';
 import { vendToken } from '../core/flows/vend.js';
 import { NeedsReauthError } from '../core/lifecycle/errors.js';
-import { header, json } from './middleware/types.js';
+import { type HttpResult, header, json } from './middleware/types.js';
 import type { AppProvider } from './runtime/app.js';
 import { awsApp } from './runtime/aws-app.js';
-import { pathParam } from './runtime/http.js';
+import { jsonBody, pathParam } from './runtime/http.js';
 import { httpHandler } from './runtime/http-handler.js';
+
+export const ON_BEHALF_ROUTE = 'POST /service/users/{integration}/vend';
+
+interface IamAuthorizer {
+  iam?: { userArn?: string };
+}
+
+/** 409 with the reason and where the user connects again; anything else is answered by the error middleware. */
+function needsReauth(error: unknown, integration: string): HttpResult {
+  if (!(error instanceof NeedsReauthError)) throw error;
+  return json(409, {
+    error: error.error,
+    error_description: error.message,
+    reason: error.reason,
+    connect: { method: 'POST', path: `/connect/${encodeURIComponent(integration)}` },
+  });
+}
 
 export function createVendHandler(getApp: AppProvider) {
   return httpHandler(getApp, async (app, event) => {
-    const caller = await app.callers.verify(header(event, 'authorization'));
     const integration = pathParam(event, 'integration');
+    if (event.routeKey === ON_BEHALF_ROUTE) {
+      const principal = (event.requestContext as { authorizer?: IamAuthorizer }).authorizer?.iam?.userArn;
+      let subject: string | undefined;
+      let outcome = 'server_error';
+      try {
+        const result = await vendOnBehalf(
+          app.flows,
+          { integration, principal, readBody: () => jsonBody(event) },
+          (s) => {
+            subject = s;
+          },
+        );
+        outcome = 'ok';
+        return json(200, result);
+      } catch (error) {
+        if (error instanceof TokenvendError) outcome = error.error;
+        return needsReauth(error, integration);
+      } finally {
+        // The audit line: who acted for whom (the subject once the request named a usable one), and the outcome.
+        app.logger.info('vend on behalf of a user', { integration, principal, subject, outcome });
+      }
+    }
+    const caller = await app.callers.verify(header(event, 'authorization'));
     try {
       return json(200, await vendToken(app.flows, { integration, subject: caller.subject }));
     } catch (error) {
-      if (error instanceof NeedsReauthError) {
-        return json(409, {
-          error: error.error,
-          error_description: error.message,
-          reason: error.reason,
-          connect: { method: 'POST', path: `/connect/${encodeURIComponent(integration)}` },
-        });
-      }
-      throw error;
+      return needsReauth(error, integration);
     }
   });
 }

@@ -115,6 +115,12 @@ export const integrationConfigSchema = z.strictObject({
    */
   pkce: z.boolean().optional(),
   serviceConnections: z.record(integrationId, serviceConnectionSchema).default({}),
+  /**
+   * Services that may vend any user's connection of this integration by naming the user (a backend job acting
+   * for a user it already authenticated): `POST /service/users/{integration}/vend`, IAM-authorised. The list is
+   * explicit and never empty; without this section no principal may.
+   */
+  onBehalfOf: z.strictObject({ allowedPrincipals: z.array(z.string().min(1)).min(1) }).optional(),
   /** Per-integration scheduled refresh settings (override `refresh` at the top level). */
   refresh: z
     .strictObject({

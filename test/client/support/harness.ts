@@ -32,6 +32,8 @@ export interface Harness {
   gateway: IamGateway;
   /** A caller JWT of the local issuer. */
   userToken(sub: string): Promise<string>;
+  /** Connects `sub` to `integration` through the claim flow (connect, vendor, callback, claim), without a browser. */
+  connectUser(sub: string, integration: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -40,7 +42,11 @@ export interface HarnessOptions {
   corsOrigins?: string[];
   /** Extra keys per integration config (e.g. a `saml` section), by id. */
   integrations?: (vendor: ScriptedVendor) => Record<string, unknown>;
+  /** false: the local runtime logs its info lines (console.log). */
+  quiet?: boolean;
 }
+
+const RETURN_TO = 'https://app.client-test.example/connected';
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const vendor = await startScriptedVendor();
@@ -91,26 +97,46 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   );
   const server = await startLocalServer({
     port: 0,
-    quiet: true,
+    quiet: options.quiet ?? true,
     dataDir,
     configFile,
     cwd: dataDir,
     refreshIntervalMs: 0,
   });
   const gateway = await startIamGateway({ local: server, region: REGION, identities: [SERVICE, STRANGER] });
+  async function userToken(sub: string): Promise<string> {
+    const r = await fetch(`${server.url}/local/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sub }),
+    });
+    const body = (await r.json()) as { token?: string };
+    if (!body.token) throw new Error(`no local token (${r.status})`);
+    return body.token;
+  }
+
   return {
     vendor,
     server,
     gateway,
-    async userToken(sub) {
-      const r = await fetch(`${server.url}/local/token`, {
+    userToken,
+    async connectUser(sub, integration) {
+      const jwt = await userToken(sub);
+      const started = await fetch(`${server.url}/connect/${integration}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ sub }),
+        headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ return_to: RETURN_TO }),
       });
-      const body = (await r.json()) as { token?: string };
-      if (!body.token) throw new Error(`no local token (${r.status})`);
-      return body.token;
+      const { authorize_url } = (await started.json()) as { authorize_url: string };
+      const atVendor = await fetch(authorize_url, { redirect: 'manual' });
+      const callback = await fetch(atVendor.headers.get('location') as string, { redirect: 'manual' });
+      const back = new URL(callback.headers.get('location') as string);
+      const claimed = await fetch(`${server.url}/connect/${integration}/claim`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ claim: back.searchParams.get('claim') }),
+      });
+      if (claimed.status !== 200) throw new Error(`claim failed: ${claimed.status} ${await claimed.text()}`);
     },
     async close() {
       await gateway.close();

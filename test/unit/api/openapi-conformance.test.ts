@@ -139,6 +139,7 @@ beforeAll(async () => {
       acme: {
         provider: template('acme', { authorization_code: { pkce: {} }, refresh_token: {} }),
         secret,
+        onBehalfOf: { allowedPrincipals: [REPORTING_ROLE] },
       },
       'acme-sso': {
         provider: template('acme-sso', { saml2_bearer: { assertionFormat: 'response-base64' } }),
@@ -569,6 +570,35 @@ describe('the handlers answer as docs/openapi.yaml says', () => {
     }
     const vended = await call('GET', '/service/vend/acme-svc/reporting', { principal: REPORTING_ROLE });
     expect(vended.statusCode).toBe(200);
+  });
+
+  it('vend on behalf of a user: allow-listed principals only, the user named by subject claim', async () => {
+    const post = (
+      integration: string,
+      body: unknown,
+      principal = REPORTING_ROLE,
+      type = 'application/json',
+    ) =>
+      call('POST', `/service/users/${integration}/vend`, {
+        principal,
+        headers: { 'content-type': type },
+        body: JSON.stringify(body),
+      });
+    const denied = await post('acme', { user: 'frank' }, 'arn:aws:iam::111122223333:role/other');
+    expect([denied.statusCode, denied.json?.error]).toEqual([403, 'access_denied']);
+    // No onBehalfOf section: nobody may.
+    expect((await post('acme-svc', { user: 'frank' })).statusCode).toBe(403);
+    expect((await post('nope', { user: 'frank' })).json?.error).toBe('unknown_integration');
+    expect((await post('acme', { user: 'frank' })).json?.error).toBe('not_connected');
+    expect((await post('acme', {})).statusCode).toBe(400);
+    expect((await post('acme', { user: 'frank', namespace: 'elsewhere' })).statusCode).toBe(400);
+    expect((await post('acme', { user: 'frank' }, REPORTING_ROLE, 'text/plain')).statusCode).toBe(415);
+    const frank = await token('frank');
+    await connectAndClaim(frank, 'good');
+    const vended = await post('acme', { user: 'frank' });
+    expect(vended.statusCode).toBe(200);
+    const own = await call('GET', '/vend/acme', { headers: frank });
+    expect(vended.json?.access_token).toBe(own.json?.access_token);
   });
 
   it('exercised every route of the table', () => {

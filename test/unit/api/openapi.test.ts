@@ -12,7 +12,7 @@ import {
 } from '../../../functions/adapters/caller-auth/errors.js';
 import type { Deployment } from '../../../functions/core/config/deployment.js';
 import { DiscoveredProviders } from '../../../functions/core/config/discovered-providers.js';
-import { ConfigError, TokenvendError } from '../../../functions/core/errors.js';
+import { ConfigError, InvalidRequestError, TokenvendError } from '../../../functions/core/errors.js';
 import {
   type BrowserFlowDeps,
   ClaimRefusedError,
@@ -20,6 +20,7 @@ import {
 } from '../../../functions/core/flows/claim.js';
 import { TooManyConnectFlowsError } from '../../../functions/core/flows/connect.js';
 import { integrationOf } from '../../../functions/core/flows/deps.js';
+import { onBehalfSubject } from '../../../functions/core/flows/on-behalf-vend.js';
 import { checkReturnUrl } from '../../../functions/core/flows/return-url.js';
 import {
   NeedsReauthError,
@@ -468,6 +469,23 @@ describe('docs/openapi.yaml', () => {
           await unknownIntegration(),
           new NotConnectedError('genesys-eu'),
           ...(await vendorFailures()),
+        ],
+      ],
+      [
+        'POST /service/users/{integration}/vend',
+        async () => [
+          await unknownIntegration(),
+          thrown(() => jsonBody(event({ 'content-type': 'text/plain' }, '{}'))),
+          thrown(() => onBehalfSubject({ deployment: noIntegrations }, {})),
+          thrown(() => onBehalfSubject({ deployment: noIntegrations }, { user: 'alice', extra: 1 })),
+          new InvalidRequestError('this principal may not act for users of this integration', {
+            status: 403,
+            error: 'access_denied',
+          }),
+          new NotConnectedError('genesys-eu'),
+          new NeedsReauthError('genesys-eu', 'invalid_grant'),
+          new RefreshUnavailableError('busy', { retryAfterSeconds: 5 }),
+          new ConfigError('bad config'),
         ],
       ],
       [

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs before `npm test`: the system programs the tests use. As root with apt-get it installs what is missing
 # (Debian packages: openjdk-17-jre-headless for DynamoDB Local, openssl for throwaway certificates, chromium
-# for the browser tests, simplesamlphp and libxml2-utils for the SAML tests); otherwise it names what is
-# missing in one line and stops.
+# for the browser tests, simplesamlphp with php-cli, php-xml and php-mbstring and libxml2-utils for the SAML
+# tests); otherwise it names what is missing in one line and stops.
 set -euo pipefail
 
 missing=()
@@ -13,6 +13,12 @@ command -v chromium >/dev/null 2>&1 || { missing+=(chromium); packages+=(chromiu
 # SAML: xmllint validates the SP metadata against the OASIS schema that SimpleSAMLphp ships.
 command -v xmllint >/dev/null 2>&1 || { missing+=(xmllint); packages+=(libxml2-utils); }
 [ -f /usr/share/simplesamlphp/schemas/saml-schema-metadata-2.0.xsd ] || { missing+=(simplesamlphp); packages+=(simplesamlphp); }
+# SimpleSAMLphp runs as the real IdP of test/e2e/saml-simplesamlphp.test.ts under `php -S` (DOM and mbstring).
+command -v php >/dev/null 2>&1 || { missing+=(php); packages+=(php-cli php-xml php-mbstring); }
+if command -v php >/dev/null 2>&1; then
+  php -m 2>/dev/null | grep -x dom >/dev/null || { missing+=(php-xml); packages+=(php-xml); }
+  php -m 2>/dev/null | grep -x mbstring >/dev/null || { missing+=(php-mbstring); packages+=(php-mbstring); }
+fi
 
 if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -8,7 +8,16 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Stage, Validations } from 'aws-cdk-lib';
+import {
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Stage,
+  Validations,
+} from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -16,6 +25,7 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -77,12 +87,15 @@ export class TokenvendStack extends Stack {
   readonly domain?: apigw.DomainName;
   /** The compiled deployment written at synth (copied beside every bundle). */
   readonly compiledFile: string;
+  /** The checked deployment config, for the grant helpers' checks. */
+  readonly #config: CheckedDeployment['config'];
 
   constructor(scope: Construct, id: string, props: TokenvendStackProps) {
     super(scope, id, props);
     const configFile = path.resolve(props.configFile);
     const checked = props.checked ?? readDeployment(configFile);
     const { config } = checked;
+    this.#config = config;
     const retain = props.retainData ?? config.deploy.retainData ?? true;
     const logRetention = (config.deploy.logRetentionDays ??
       defaultLogRetentionDays(retain)) as logs.RetentionDays;
@@ -215,6 +228,49 @@ export class TokenvendStack extends Stack {
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
     new CfnOutput(this, 'RefreshDeadLetterQueueUrl', { value: this.refresh.deadLetterQueue.queueUrl });
+  }
+
+  /**
+   * Lets `grantee` fetch one service connection through the IAM route: `execute-api:Invoke` on exactly
+   * `GET /service/vend/{integration}/{connection}`, and `TOKENVEND_URL` (what `tokenvend/client` reads) in its
+   * environment when it is a Lambda. The principal must also be on the connection's `allowedPrincipals` when the
+   * config lists any. Fails the synth for a connection the config does not have.
+   */
+  grantServiceVend(grantee: iam.IGrantable, integration: string, connection: string): iam.Grant {
+    const spec = this.#config.integrations[integration];
+    if (!spec || !Object.hasOwn(spec.serviceConnections, connection)) {
+      throw new Error(`grantServiceVend: the config has no service connection ${integration}/${connection}`);
+    }
+    return this.#grantInvoke(grantee, 'GET', `/service/vend/${integration}/${connection}`);
+  }
+
+  /**
+   * Lets `grantee` vend users' connections of one integration (a backend acting for a user): `execute-api:Invoke`
+   * on exactly `POST /service/users/{integration}/vend`, and `TOKENVEND_URL` when it is a Lambda. The principal must
+   * also be on `integrations.<id>.onBehalfOf.allowedPrincipals`. Fails the synth for an unknown integration.
+   */
+  grantUserVend(grantee: iam.IGrantable, integration: string): iam.Grant {
+    if (!this.#config.integrations[integration]) {
+      throw new Error(`grantUserVend: the config has no integration ${integration}`);
+    }
+    return this.#grantInvoke(grantee, 'POST', `/service/users/${integration}/vend`);
+  }
+
+  #grantInvoke(grantee: iam.IGrantable, method: string, route: string): iam.Grant {
+    const maybeLambda = grantee as Partial<Pick<lambda.Function, 'addEnvironment'>>;
+    maybeLambda.addEnvironment?.call(grantee, 'TOKENVEND_URL', this.api.apiEndpoint);
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['execute-api:Invoke'],
+      resourceArns: [
+        this.formatArn({
+          service: 'execute-api',
+          resource: this.api.apiId,
+          resourceName: `*/${method}${route}`,
+          arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+        }),
+      ],
+    });
   }
 
   /** The API's 5xx rate: server errors in percent of requests, over five minutes, with enough requests. */

@@ -13,7 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { App, type CfnElement, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import * as iamLib from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambdaLib from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { REFRESH_DUE_INDEX, TABLE } from '../../functions/adapters/dynamodb/schema.js';
 import type { DeploymentConfigInput } from '../../functions/core/config/schema.js';
@@ -841,5 +843,58 @@ describe('TokenvendStack operations', () => {
     } finally {
       process.env = saved;
     }
+  });
+});
+
+describe('TokenvendStack grants for consumers', () => {
+  const configFile = writeConfig({
+    integrations: {
+      crm: {
+        provider: 'genesys-cloud',
+        vars: { region: 'mypurecloud.ie', orgName: 'acme' },
+        serviceConnections: { reporting: { grant: 'client_credentials' } },
+        onBehalfOf: { allowedPrincipals: ['arn:aws:iam::123456789012:role/post-call'] },
+      },
+    },
+  });
+
+  it('grantServiceVend invokes exactly one service route and hands a Lambda the API URL', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new TokenvendStack(app, 'tokenvend-grants', { envName: 'grants', configFile, projectRoot });
+    const consumer = new lambdaLib.Function(stack, 'Consumer', {
+      runtime: lambdaLib.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambdaLib.Code.fromInline('export const handler = async () => 1;'),
+    });
+    stack.grantServiceVend(consumer, 'crm', 'reporting');
+    const role = new iamLib.Role(stack, 'PostCall', { assumedBy: new iamLib.AccountRootPrincipal() });
+    stack.grantUserVend(role, 'crm');
+    const template = Template.fromStack(stack);
+    const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Json }>;
+    const invoke = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy')
+      .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
+      .filter((s) => s.Action === 'execute-api:Invoke');
+    expect(invoke.map((s) => JSON.stringify(s.Resource))).toEqual([
+      expect.stringContaining('/*/GET/service/vend/crm/reporting'),
+      expect.stringContaining('/*/POST/service/users/crm/vend'),
+    ]);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ TOKENVEND_URL: Match.anyValue() }) },
+      Handler: 'index.handler',
+    });
+  });
+
+  it('fails the synth for a service connection or integration the config does not have', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new TokenvendStack(app, 'tokenvend-grants2', {
+      envName: 'grants',
+      configFile,
+      projectRoot,
+    });
+    const role = new iamLib.Role(stack, 'R', { assumedBy: new iamLib.AccountRootPrincipal() });
+    expect(() => stack.grantServiceVend(role, 'crm', 'nope')).toThrow(/no service connection crm\/nope/);
+    expect(() => stack.grantServiceVend(role, 'crm', '__proto__')).toThrow(/no service connection/);
+    expect(() => stack.grantUserVend(role, 'other')).toThrow(/no integration other/);
   });
 });

@@ -137,10 +137,3 @@ export const REFRESH_FUNCTIONS = {
   planner: { entry: 'refresh-planner', timeoutSeconds: 60 },
   worker: { entry: 'refresh-worker' },
 } as const;
-
-/** Source and detail-types of the connection events on the stack's EventBridge bus. */
-export const EVENT_SOURCE = 'tokenvend';
-
-/** Bundled next to each Lambda's code by the stack. */
-export const BUNDLED_CONFIG_FILE = 'tokenvend.config.json';
-export const BUNDLED_PROVIDERS_DIR = 'providers';

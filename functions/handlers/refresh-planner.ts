@@ -11,6 +11,7 @@ import { awsApp } from './runtime/aws-app.js';
 export function createPlannerHandler(getApp: AppProvider) {
   return async (_event: unknown, context?: Context): Promise<PlanResult> => {
     const app = await getApp();
+    if (context) app.logger.addContext?.(context);
     if (!app.refreshQueue) throw new ConfigError('the refresh planner has no refresh queue configured');
     const result = await planRefreshes(
       { store: app.flows.store, queue: app.refreshQueue, telemetry: app.telemetry },

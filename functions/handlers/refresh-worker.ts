@@ -14,6 +14,7 @@ import { awsApp } from './runtime/aws-app.js';
 export function createWorkerHandler(getApp: AppProvider) {
   return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
     const app = await getApp();
+    if (context) app.logger.addContext?.(context);
     const requestId = context?.awsRequestId;
     const failed = await Promise.all(
       event.Records.map(async (record) => {

@@ -1,4 +1,5 @@
 /** What every HTTP handler gets: the flows' dependencies plus the HTTP-side pieces, built once per container. */
+import type { Context } from 'aws-lambda';
 import type { CallerVerifier } from '../../adapters/caller-auth/index.js';
 import type { FlowDeps } from '../../core/flows/deps.js';
 import type { ParkedConnectionStore } from '../../core/lifecycle/store.js';
@@ -10,6 +11,8 @@ import type { ErrorLogger } from '../middleware/oauth-errors.js';
 /** Structured logging of a container: messages are our own words, details never hold a token. */
 export interface AppLogger extends ErrorLogger {
   info(message: string, details: Record<string, unknown>): void;
+  /** Adds the invocation (request id, function) to the lines that follow, so one request's lines correlate. */
+  addContext?(context: Context): void;
 }
 
 export interface App {

@@ -23,7 +23,7 @@ import { PowertoolsTelemetry } from '../../adapters/telemetry/index.js';
 import { COMPILED_DEPLOYMENT_FILE, loadCompiledDeployment } from '../../core/config/compiled.js';
 import { ConfigError } from '../../core/errors.js';
 import { ENV } from '../routes.js';
-import { type AppProvider, memoize } from './app.js';
+import { type AppLogger, type AppProvider, memoize } from './app.js';
 import { buildApp } from './build-app.js';
 
 function required(name: string): string {
@@ -90,11 +90,17 @@ async function build() {
       ? // Checked at synth by the caller-auth schema (lib/deployment-config.ts): same values, nothing to parse.
         createCheckedCallerVerifier(deployment.config.callers as readonly TrustedCaller[])
       : noTrustedCallers,
-    logger: {
-      error: (message, details) => logger.error(message, details),
-      info: (message, details) => logger.info(message, details),
-    },
+    logger: appLogger(logger),
   });
+}
+
+/** The container's logger: Powertools JSON lines, each with the invocation's request id once added. */
+export function appLogger(logger: Logger): AppLogger {
+  return {
+    error: (message, details) => logger.error(message, details),
+    info: (message, details) => logger.info(message, details),
+    addContext: (context) => logger.addContext(context),
+  };
 }
 
 /** Shared by every handler module of the bundle; built on first use, retried after a failed cold start. */

@@ -8,6 +8,7 @@ import { bodyLimit } from '../middleware/body-limit.js';
 import { cors } from '../middleware/cors.js';
 import { noStore } from '../middleware/no-store.js';
 import { oauthErrors } from '../middleware/oauth-errors.js';
+import { requestContext } from '../middleware/request-context.js';
 import type { HttpEvent, HttpResult } from '../middleware/types.js';
 import type { App, AppProvider } from './app.js';
 
@@ -30,6 +31,7 @@ export function httpHandler(
       .use(cors({ origins: app.flows.deployment.config.corsOrigins }))
       .use(bodyLimit(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES))
       .use(oauthErrors({ logger: app.logger }))
+      .use(requestContext(app.logger))
       .handler((event) => fn(app, event));
   };
   const failed = middy<HttpEvent, HttpResult>().use(noStore()).use(oauthErrors());

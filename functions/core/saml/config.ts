@@ -1,7 +1,9 @@
 /**
- * What one integration's SAML ACS trusts: the pinned IdP certificate(s), the IdP entity ID, our SP entity ID
- * (the Audience) and the ACS URL (Destination and Recipient). Validated once per config object; a bad
- * certificate is a {@link ConfigError}, never a 400 to the poster.
+ * What one integration's SAML routes trust and use: the IdP (pinned certificate(s) and entity ID, typed in or read
+ * from its metadata; a metadata URL is resolved at run time by {@link resolveSamlConfig}), our SP entity ID (the
+ * Audience), the ACS URL (Destination and Recipient), the IdP's SSO URL, the algorithm policy, the subject
+ * mapping, and whether unsolicited responses are accepted. Validated once per config object; a bad value is a
+ * {@link ConfigError} naming the key, never a 400 to the poster.
  */
 import type { SamlConfig } from '../config/schema.js';
 import { ConfigError } from '../errors.js';

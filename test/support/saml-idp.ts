@@ -5,10 +5,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createPublicKey, randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { SignedXml } from 'xml-crypto';
 import xmlenc from 'xml-encryption';
 
@@ -197,7 +197,10 @@ export class TestIdp {
     const plain = this.buildResponseXml({ ...rest, signResponse: false });
     const assertion = /<saml:Assertion [\s\S]*<\/saml:Assertion>/.exec(plain)?.[0];
     if (!assertion) throw new Error('no assertion to encrypt');
-    const encrypt = promisify(xmlenc.encrypt) as (content: string, o: xmlenc.EncryptOptions) => Promise<string>;
+    const encrypt = promisify(xmlenc.encrypt) as (
+      content: string,
+      o: xmlenc.EncryptOptions,
+    ) => Promise<string>;
     const encrypted = await encrypt(assertion, {
       rsa_pub: createPublicKey(to.cert).export({ type: 'spki', format: 'pem' }).toString(),
       pem: to.cert,

@@ -165,7 +165,6 @@ $metadata[${php(entityId)}] = ${phpValue({
   writeFileSync(join(dir, 'import-sp.php'), IMPORT_SP);
 
   const env = { ...process.env, SIMPLESAMLPHP_CONFIG_DIR: join(dir, 'config'), PHP_CLI_SERVER_WORKERS: '2' };
-  const serverLog = join(dir, 'server.log');
   const child: ChildProcess = spawn('php', ['-S', `127.0.0.1:${port}`, '-t', `${SSP}/www`], {
     env,
     cwd: dir,

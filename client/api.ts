@@ -1,7 +1,7 @@
 /** Calls to tokenvend's IAM routes shared by the service client's methods (not exported by the package). */
 import { errorFromAnswer, UnavailableError } from './errors.js';
 import type { Signer } from './sigv4.js';
-import { type FreshnessPolicy, readVendAnswer, type VendedToken } from './token.js';
+import { type FreshnessPolicy, REJECTED_TOKEN_HEADER, readVendAnswer, type VendedToken } from './token.js';
 import type { FetchFunction } from './vendor-fetch.js';
 
 /** Integration and connection ids as the API accepts them (lowercase letters, digits and dashes). */
@@ -55,6 +55,8 @@ export async function signedVend(
     timeoutMs: number;
     nowMs: () => number;
     apiBaseUrl?: string | undefined;
+    /** The hash of a token the vendor refused ({@link rejectedTokenHash}): tokenvend refreshes it. */
+    rejected?: string | undefined;
   } & FreshnessPolicy,
 ): Promise<VendedToken> {
   const { url, integration } = context;
@@ -63,9 +65,11 @@ export async function signedVend(
   const headers = await context.signer.sign(
     method,
     url,
-    payload === undefined
-      ? { accept: 'application/json' }
-      : { accept: 'application/json', 'content-type': 'application/json' },
+    {
+      accept: 'application/json',
+      ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(context.rejected === undefined ? {} : { [REJECTED_TOKEN_HEADER]: context.rejected }),
+    },
     payload,
   );
   let response: Response;

@@ -12,7 +12,14 @@
  * The return page (`returnTo`, same origin) calls `completeConnect()`. docs/client.md has the whole story.
  */
 import { type ConnectHint, errorFromAnswer, TokenVendError, UnavailableError } from './errors.js';
-import { type FreshnessPolicy, readVendAnswer, TokenCache, type VendedToken } from './token.js';
+import {
+  type FreshnessPolicy,
+  REJECTED_TOKEN_HEADER,
+  readVendAnswer,
+  rejectedTokenHash,
+  TokenCache,
+  type VendedToken,
+} from './token.js';
 import { type FetchFunction, vendorFetchWith } from './vendor-fetch.js';
 
 export * from './errors.js';
@@ -162,9 +169,14 @@ export function createTokenVendBrowser(options: TokenVendBrowserOptions): TokenV
     url: string,
     integration: string,
     body?: unknown,
+    extraHeaders: Record<string, string> = {},
   ): Promise<unknown> {
     const jwt = await options.getToken();
-    const headers: Record<string, string> = { authorization: `Bearer ${jwt}`, accept: 'application/json' };
+    const headers: Record<string, string> = {
+      ...extraHeaders,
+      authorization: `Bearer ${jwt}`,
+      accept: 'application/json',
+    };
     if (body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
     try {
@@ -196,8 +208,9 @@ export function createTokenVendBrowser(options: TokenVendBrowserOptions): TokenV
     return parsed;
   }
 
-  const load = (integration: string) => async (): Promise<VendedToken> => {
-    const body = await call('GET', route(base, 'vend', integration), integration);
+  const load = (integration: string, rejected?: string) => async (): Promise<VendedToken> => {
+    const extra: Record<string, string> = rejected === undefined ? {} : { [REJECTED_TOKEN_HEADER]: rejected };
+    const body = await call('GET', route(base, 'vend', integration), integration, undefined, extra);
     return readVendAnswer(body, {
       integration,
       receivedAtMs: nowMs(),
@@ -362,9 +375,10 @@ export function createTokenVendBrowser(options: TokenVendBrowserOptions): TokenV
         {
           fetch: fetchFn,
           token: () => token(id),
-          renew: (rejected) => {
+          renew: async (rejected) => {
             cache.drop(id, rejected.accessToken);
-            return token(id);
+            // Naming the refused token makes tokenvend refresh it rather than hand it back.
+            return cache.get(id, load(id, await rejectedTokenHash(rejected.accessToken)));
           },
         },
         input,

@@ -13,7 +13,7 @@
  */
 import { checkBaseUrl, checkId, DEFAULT_TIMEOUT_MS, routeUrl, signedVend } from './api.js';
 import { type AwsCredentials, createSigner, regionFor } from './sigv4.js';
-import { type FreshnessPolicy, TokenCache, type VendedToken } from './token.js';
+import { type FreshnessPolicy, rejectedTokenHash, TokenCache, type VendedToken } from './token.js';
 import { type FetchFunction, vendorFetchWith } from './vendor-fetch.js';
 
 export * from './errors.js';
@@ -114,8 +114,9 @@ export function createTokenVendClient(options: TokenVendClientOptions = {}): Tok
     target.kind === 'service'
       ? `service\n${integration}\n${target.connection}`
       : `user\n${integration}\n${target.namespace ?? ''}\n${target.user}`;
-  const load = (integration: string, target: Target) => () =>
+  const load = (integration: string, target: Target, rejected?: string) => () =>
     signedVend({
+      rejected,
       url:
         target.kind === 'service'
           ? routeUrl(base, 'service', 'vend', integration, target.connection)
@@ -168,9 +169,10 @@ export function createTokenVendClient(options: TokenVendClientOptions = {}): Tok
         {
           fetch: fetchFn,
           token: () => cache.get(key, load(id, target)),
-          renew: (rejected) => {
+          renew: async (rejected) => {
             cache.drop(key, rejected.accessToken);
-            return cache.get(key, load(id, target));
+            // Naming the refused token makes tokenvend refresh it rather than hand it back.
+            return cache.get(key, load(id, target, await rejectedTokenHash(rejected.accessToken)));
           },
           followRedirects: true,
         },

@@ -153,3 +153,14 @@ export class TokenCache {
     this.#entries.clear();
   }
 }
+
+/** The header that names an access token the vendor refused, so tokenvend refreshes it. */
+export const REJECTED_TOKEN_HEADER = 'x-tokenvend-rejected';
+
+/** The base64url SHA-256 of an access token: how a vend names the token the vendor refused (WebCrypto). */
+export async function rejectedTokenHash(accessToken: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(accessToken)));
+  let binary = '';
+  for (const byte of digest) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}

@@ -117,7 +117,7 @@ export class TokenvendStack extends Stack {
         ? {
             allowOrigins: config.corsOrigins,
             allowMethods: [apigw.CorsHttpMethod.GET, apigw.CorsHttpMethod.POST, apigw.CorsHttpMethod.DELETE],
-            allowHeaders: ['authorization', 'content-type'],
+            allowHeaders: ['authorization', 'content-type', 'x-tokenvend-rejected'],
           }
         : undefined,
     });

@@ -6,7 +6,7 @@ import { vendServiceToken } from '../core/flows/service-vend.js';
 import { json } from './middleware/types.js';
 import type { AppProvider } from './runtime/app.js';
 import { awsApp } from './runtime/aws-app.js';
-import { pathParam } from './runtime/http.js';
+import { pathParam, rejectedToken } from './runtime/http.js';
 import { httpHandler } from './runtime/http-handler.js';
 
 interface IamAuthorizer {
@@ -20,6 +20,7 @@ export function createServiceVendHandler(getApp: AppProvider) {
       integration: pathParam(event, 'integration'),
       connection: pathParam(event, 'connection'),
       principal: authorizer?.iam?.userArn,
+      rejected: rejectedToken(event),
     });
     return json(200, result);
   });

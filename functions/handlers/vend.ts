@@ -10,7 +10,7 @@ import { NeedsReauthError } from '../core/lifecycle/errors.js';
 import { type HttpResult, header, json } from './middleware/types.js';
 import type { AppProvider } from './runtime/app.js';
 import { awsApp } from './runtime/aws-app.js';
-import { jsonBody, pathParam } from './runtime/http.js';
+import { jsonBody, pathParam, rejectedToken } from './runtime/http.js';
 import { httpHandler } from './runtime/http-handler.js';
 
 export const ON_BEHALF_ROUTE = 'POST /service/users/{integration}/vend';
@@ -40,7 +40,7 @@ export function createVendHandler(getApp: AppProvider) {
       try {
         const result = await vendOnBehalf(
           app.flows,
-          { integration, principal, readBody: () => jsonBody(event) },
+          { integration, principal, readBody: () => jsonBody(event), rejected: rejectedToken(event) },
           (s) => {
             subject = s;
           },
@@ -57,7 +57,8 @@ export function createVendHandler(getApp: AppProvider) {
     }
     const caller = await app.callers.verify(header(event, 'authorization'));
     try {
-      return json(200, await vendToken(app.flows, { integration, subject: caller.subject }));
+      const rejected = rejectedToken(event);
+      return json(200, await vendToken(app.flows, { integration, subject: caller.subject, rejected }));
     } catch (error) {
       return needsReauth(error, integration);
     }

@@ -109,7 +109,7 @@ test('a Request with a body is sent as given', async () => {
   expect(lastCall()).toMatchObject({ path: '/api/items', via: 'bearer' });
 });
 
-test('a vendor 401 with the same token after renewal is returned as it came (no pointless retry)', async () => {
+test('a vendor 401 on a token too young to reject: the same token comes back, the 401 is returned as it came', async () => {
   const c = client();
   const token = await c.getServiceToken('basic');
   h.vendor.revoke(token.accessToken);
@@ -120,6 +120,26 @@ test('a vendor 401 with the same token after renewal is returned as it came (no 
   expect(h.vendor.apiCalls.length - calls).toBe(1);
   // The cache was dropped and tokenvend asked once more; it still holds that token.
   expect(h.gateway.admitted.length - asked).toBe(1);
+});
+
+test('a vendor 401 on a live token old enough to reject: tokenvend replaces it, one retry succeeds', async () => {
+  // 8 s tokens: a rejection counts after 2 s (a quarter of the lifetime), the token is due only after 4 s.
+  h.vendor.ttl = 8;
+  try {
+    const c = client({ connection: 'reporting' });
+    const token = await c.getServiceToken('bearer');
+    h.vendor.revoke(token.accessToken);
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const calls = h.vendor.apiCalls.length;
+    const res = await c.vendorFetch('bearer', `${h.vendor.url}/api/me`);
+    expect(res.status).toBe(200);
+    const [first, retry] = h.vendor.apiCalls.slice(calls);
+    expect(first).toMatchObject({ token: token.accessToken, status: 401 });
+    expect(retry?.status).toBe(200);
+    expect(retry?.token).not.toBe(token.accessToken);
+  } finally {
+    h.vendor.ttl = 300;
+  }
 });
 
 test('a vendor 401 on an expired token: renewed once, retried once (and only once)', async () => {

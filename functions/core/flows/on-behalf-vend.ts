@@ -20,6 +20,8 @@ export interface OnBehalfRequest {
    * after the principal passed the allow-list.
    */
   readBody: () => Record<string, unknown>;
+  /** The hash of a token the vendor refused (see vend.ts). */
+  rejected?: string | undefined;
 }
 
 /**
@@ -64,5 +66,5 @@ export async function vendOnBehalf(
   }
   const subject = onBehalfSubject(deps, request.readBody());
   onSubject(subject);
-  return vendFor(deps, integration, subject);
+  return vendFor(deps, integration, subject, { rejected: request.rejected });
 }

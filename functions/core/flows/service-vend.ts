@@ -15,7 +15,7 @@ import { serviceSubject } from '../subject.js';
 import type { TokenSet } from '../token-set.js';
 import { withClientSecret } from './client-secret.js';
 import { type FlowDeps, integrationOf } from './deps.js';
-import { type VendResult, vendFor } from './vend.js';
+import { type VendOptions, type VendResult, vendFor } from './vend.js';
 
 export { serviceSubject };
 
@@ -94,7 +94,7 @@ async function obtain(
 
 export async function vendServiceToken(
   deps: FlowDeps,
-  input: { integration: string; connection: string; principal: string | undefined },
+  input: { integration: string; connection: string; principal: string | undefined } & VendOptions,
 ): Promise<VendResult> {
   const integration = await integrationOf(deps, input.integration);
   // Own keys only: `__proto__` or `constructor` must not find Object.prototype's members.
@@ -110,7 +110,7 @@ export async function vendServiceToken(
   }
   const subject = serviceSubject(input.connection);
   try {
-    return await vendFor(deps, integration, subject);
+    return await vendFor(deps, integration, subject, input);
   } catch (error) {
     if (!(error instanceof NotConnectedError || error instanceof NeedsReauthError)) throw error;
   }

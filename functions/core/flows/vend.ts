@@ -15,11 +15,16 @@ export interface VendResult {
   authorization: Authorization;
 }
 
+/** What a caller may add to a vend: the hash of a token the vendor refused ({@link accessTokenHash}). */
+export interface VendOptions {
+  rejected?: string | undefined;
+}
+
 export async function vendToken(
   deps: FlowDeps,
-  input: { integration: string; subject: string },
+  input: { integration: string; subject: string } & VendOptions,
 ): Promise<VendResult> {
-  return vendFor(deps, await integrationOf(deps, input.integration), input.subject);
+  return vendFor(deps, await integrationOf(deps, input.integration), input.subject, input);
 }
 
 /** Vends `subject`'s token on an integration already resolved for this request. */
@@ -27,8 +32,12 @@ export async function vendFor(
   deps: FlowDeps,
   integration: Integration,
   subject: string,
+  options: VendOptions = {},
 ): Promise<VendResult> {
-  const token = await deps.lifecycle.getFreshToken(integration, subject, { vend: true });
+  const token = await deps.lifecycle.getFreshToken(integration, subject, {
+    vend: true,
+    rejected: options.rejected,
+  });
   const now = deps.now();
   return {
     access_token: token.accessToken,

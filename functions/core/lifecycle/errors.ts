@@ -18,7 +18,9 @@ export type ReauthReason =
   /** The access token expired and the connection has no refresh token. */
   | 'expired'
   /** The refresh token lapsed (absolute expiry or idle timeout) before anyone refreshed it. */
-  | 'refresh_token_expired';
+  | 'refresh_token_expired'
+  /** A caller reported the access token refused by the vendor, and the connection has no refresh token. */
+  | 'rejected';
 
 /** The connection exists but its grant is dead: the user must connect again. */
 export class NeedsReauthError extends TokenvendError {

@@ -74,6 +74,11 @@ export interface LifecycleOptions {
   /** Longest backoff after transient vendor failures, and the longest Retry-After honoured. */
   backoffCapSeconds: number;
   /**
+   * A token a caller reports as refused by the vendor is refreshed only once it is this old (scaled down to a
+   * quarter of its lifetime): a caller looping vend -> reject cannot make us hammer the vendor.
+   */
+  minRejectAgeSeconds: number;
+  /**
    * The scheduled refresh takes a connection this early (the planner's interval): a planner that runs every
    * minute refreshes what falls due before its next run, so a hot connection never waits for a vend.
    */
@@ -100,6 +105,7 @@ export function defaultLifecycleOptions(overrides: Partial<LifecycleOptions> = {
     backoffBaseSeconds: 5,
     backoffCapSeconds: 900,
     scheduleLeadSeconds: 60,
+    minRejectAgeSeconds: 30,
     ...overrides,
   };
 }
@@ -144,6 +150,12 @@ export interface GetFreshTokenOptions {
   vend?: boolean;
   /** Refresh even when not yet due. */
   force?: boolean;
+  /**
+   * The vendor refused this access token (a 401 at its API): the base64url SHA-256 of it. When it is still the
+   * stored token and at least {@link LifecycleOptions.minRejectAgeSeconds} old, it is refreshed (single-flight,
+   * honouring any backoff); any other value is ignored, so a caller can only reject the token it was given.
+   */
+  rejected?: string | undefined;
 }
 
 /**
@@ -209,13 +221,17 @@ export class TokenLifecycle {
       assertUsable(connection);
       const now = this.#now();
       const peer = waits > 0;
-      const valid = this.#isValid(connection.tokens, now);
+      const rejected = await this.#isRejected(connection.tokens, options.rejected, now);
+      // A token the caller saw refused is no good to hand back while someone refreshes it.
+      const valid = this.#isValid(connection.tokens, now) && !rejected;
       const due = options.force || !valid || isRefreshDue(policy, connection.tokens, now);
       if (!due) return this.#vend(provider, connection, peer ? 'peer' : 'stored', options);
       if (!canRefresh(provider, connection.grant, connection.hasRefreshToken)) {
         if (valid) return this.#vend(provider, connection, 'stored', options);
-        await this.#markUnusable(connection, 'expired', undefined);
-        throw new NeedsReauthError(integration.id, 'expired');
+        // Nothing to refresh with: expired, or refused by the vendor (a service connection is obtained anew).
+        const reason = rejected ? 'rejected' : 'expired';
+        await this.#markUnusable(connection, reason, undefined);
+        throw new NeedsReauthError(integration.id, reason);
       }
       if (connection.notBefore !== undefined && connection.notBefore > now) {
         // Backing off after a vendor failure: nobody calls the vendor before the not-before time.
@@ -325,6 +341,16 @@ export class TokenLifecycle {
     const lifetime = Math.max(0, tokens.expiresAt - tokens.issuedAt);
     const margin = Math.max(1, Math.min(this.options.minValiditySeconds, Math.floor(lifetime / 4)));
     return tokens.expiresAt - now >= margin;
+  }
+
+  /** Whether `rejected` names the stored access token, old enough for a caller's rejection to count. */
+  async #isRejected(tokens: TokenSet, rejected: string | undefined, now: number): Promise<boolean> {
+    if (rejected === undefined) return false;
+    const lifetime =
+      tokens.expiresAt === undefined ? Number.POSITIVE_INFINITY : tokens.expiresAt - tokens.issuedAt;
+    const minAge = Math.min(this.options.minRejectAgeSeconds, Math.floor(lifetime / 4));
+    if (now - tokens.issuedAt < minAge) return false;
+    return (await accessTokenHash(tokens.accessToken)) === rejected;
   }
 
   async #acquire(connection: Connection): Promise<{ connection: Connection; owner: string } | undefined> {
@@ -651,6 +677,12 @@ export class TokenLifecycle {
       ...(failure === undefined ? {} : { class: failure }),
     });
   }
+}
+
+/** The base64url SHA-256 of an access token: how a caller names the token the vendor refused. */
+export async function accessTokenHash(accessToken: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(accessToken));
+  return Buffer.from(digest).toString('base64url');
 }
 
 function assertUsable(connection: Connection): void {

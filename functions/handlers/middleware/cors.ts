@@ -32,7 +32,7 @@ export function cors(options: CorsOptions): HttpMiddleware {
             ? {
                 ...headersFor(origin),
                 'access-control-allow-methods': methods,
-                'access-control-allow-headers': 'authorization, content-type',
+                'access-control-allow-headers': 'authorization, content-type, x-tokenvend-rejected',
                 'access-control-max-age': '600',
               }
             : headersFor(origin),

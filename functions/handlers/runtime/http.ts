@@ -92,3 +92,18 @@ export function withOutcome(returnTo: string, outcome: Record<string, string>): 
   for (const [k, v] of Object.entries(outcome)) url.searchParams.set(k, v);
   return url.toString();
 }
+
+/** The header naming an access token the vendor refused: the base64url SHA-256 of it (43 characters). */
+export const REJECTED_TOKEN_HEADER = 'x-tokenvend-rejected';
+
+/** The refused token's hash from {@link REJECTED_TOKEN_HEADER}, if sent; anything but a SHA-256 is a 400. */
+export function rejectedToken(event: HttpEvent): string | undefined {
+  const value = header(event, REJECTED_TOKEN_HEADER);
+  if (value === undefined) return undefined;
+  if (!/^[A-Za-z0-9_-]{43}$/.test(value)) {
+    throw new InvalidRequestError(
+      `${REJECTED_TOKEN_HEADER} must be the base64url SHA-256 of the refused token`,
+    );
+  }
+  return value;
+}

@@ -96,10 +96,22 @@ describe('the vend path with short-lived tokens and a failing vendor', () => {
     await sleep(TTL * 1000);
     await atSecondStart();
     const before = refreshes(stack).length;
+    const startedMs = Date.now();
     const answers = await vends(stack, token, 50, 50);
+    const tookMs = Date.now() - startedMs;
     expect(answers.map((a) => a.status)).toEqual(Array(50).fill(200));
-    expect(refreshes(stack).length - before).toBe(1);
-    expect(new Set(answers.map((a) => a.json?.access_token)).size).toBe(1);
+    const burst = refreshes(stack).slice(before);
+    // Never the same refresh token twice: each token the vendor issued is refreshed at most once.
+    const sent = burst.map((r) => r.form.get('refresh_token'));
+    expect(new Set(sent).size).toBe(sent.length);
+    if (tookMs < 1_500) {
+      // The burst ends while the refreshed token still lives: one refresh, one token for all 50.
+      expect(burst).toHaveLength(1);
+      expect(new Set(answers.map((a) => a.json?.access_token)).size).toBe(1);
+    } else {
+      // A starved machine stretched the burst past the new token's own lifetime: one refresh per lifetime.
+      expect(burst.length).toBeLessThanOrEqual(1 + Math.ceil(tookMs / (TTL * 1000)));
+    }
   });
 
   it('checklist 39, 56: after a 429 with Retry-After, neither /vend nor the worker calls the vendor before it passes', async () => {

@@ -215,10 +215,12 @@ export class TokenLifecycle {
     const startedMs = this.#nowMs();
     let waits = 0;
     let consistent = false;
+    let firstVersion: number | undefined;
     for (;;) {
       const connection = await this.#deps.store.get(key, { consistent });
       if (!connection) throw new NotConnectedError(integration.id);
       assertUsable(connection);
+      firstVersion ??= connection.version;
       const now = this.#now();
       const peer = waits > 0;
       const rejected = await this.#isRejected(connection.tokens, options.rejected, now);
@@ -226,6 +228,11 @@ export class TokenLifecycle {
       const valid = this.#isValid(connection.tokens, now) && !rejected;
       const due = options.force || !valid || isRefreshDue(policy, connection.tokens, now);
       if (!due) return this.#vend(provider, connection, peer ? 'peer' : 'stored', options);
+      // Waited for a peer's refresh and got it: its token is ours while valid, even if a short lifetime makes it
+      // due already (one refresh per token issued, and no second one for the callers of the same burst).
+      if (peer && connection.version !== firstVersion && valid && !options.force) {
+        return this.#vend(provider, connection, 'peer', options);
+      }
       if (!canRefresh(provider, connection.grant, connection.hasRefreshToken)) {
         if (valid) return this.#vend(provider, connection, 'stored', options);
         // Nothing to refresh with: expired, or refused by the vendor (a service connection is obtained anew).

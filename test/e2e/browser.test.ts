@@ -10,20 +10,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeJwt } from 'jose';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium.js';
 import { OIDC, type Stack, startStack } from './support/stack.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** The app page: signed-in users keep their JWT (here: sessionStorage); `startConnect` is the documented call. */
 const APP_PAGE = `<!doctype html><title>agent desktop</title><p>frontend</p>
@@ -76,7 +65,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => frontend.listen(0, '127.0.0.1', () => resolve()));
   frontendUrl = `http://127.0.0.1:${(frontend.address() as AddressInfo).port}`;
   stack = await startStack({ returnUrls: [`${frontendUrl}/`], corsOrigins: [frontendUrl] });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -18,23 +18,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium.js';
 import { SAML2_BEARER } from '../support/oidc-server.js';
 import { generateSigningKey, type TestSigningKey } from '../support/saml-idp.js';
 import { type SimpleSamlPhp, startSimpleSamlPhp } from '../support/simplesamlphp.js';
 import { type Stack, startStack } from './support/stack.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const METADATA_SCHEMA = '/usr/share/simplesamlphp/schemas/saml-schema-metadata-2.0.xsd';
 
 const SSP = 'ssp';
@@ -151,7 +141,7 @@ beforeAll(async () => {
     });
     expect(imported['validate.authnrequest'] ?? false).toBe(id === SSP);
   }
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  browser = await launchChromium();
 }, 90_000);
 
 afterAll(async () => {

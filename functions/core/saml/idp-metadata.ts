@@ -12,17 +12,15 @@
  * most every five minutes) in case the IdP switched to a certificate it published after our fetch.
  * The metadata's own signature and `validUntil` are not checked: the document comes from the IdP over https.
  */
-import { DOMParser } from '@xmldom/xmldom';
 import { ConfigError, TokenvendError } from '../errors.js';
 import type { FetchLike } from '../oauth/http.js';
 import { send } from '../oauth/send.js';
 import { isSecureUrl, parseCertificate } from './pki.js';
-import { exceedsLimits, NS, pureText } from './xml.js';
+import { NS, parseHardened, pureText } from './xml.js';
 
 const MD_NS = 'urn:oasis:names:tc:SAML:2.0:metadata';
 const SAML2_PROTOCOL = 'urn:oasis:names:tc:SAML:2.0:protocol';
 const HTTP_REDIRECT = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect';
-const DTD = /<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)/i;
 /** Metadata is larger than a response (Entra's has WS-Federation role descriptors), still bounded. */
 const METADATA_LIMITS = { depth: 64, elements: 10_000, attributes: 20_000 } as const;
 const MAX_METADATA_CHARS = 1024 * 1024;
@@ -62,22 +60,11 @@ function elementChildren(parent: Element, ns: string, name: string): Element[] {
 
 function parse(xml: string): Document {
   if (xml.length > MAX_METADATA_CHARS) throw new IdpMetadataError('larger than 1 MB');
-  if (DTD.test(xml) || exceedsLimits(xml, METADATA_LIMITS)) {
+  const doc = parseHardened(xml, METADATA_LIMITS);
+  if (doc === 'dtd-or-limits') {
     throw new IdpMetadataError('has a DTD or is nested or sized beyond the limits');
   }
-  const fail = () => {
-    throw new IdpMetadataError('is not well-formed XML');
-  };
-  let doc: Document;
-  try {
-    doc = new DOMParser({
-      locator: {},
-      errorHandler: { warning: fail, error: fail, fatalError: fail },
-    }).parseFromString(xml, 'text/xml') as unknown as Document;
-  } catch {
-    throw new IdpMetadataError('is not well-formed XML');
-  }
-  if (!doc?.documentElement || doc.doctype) throw new IdpMetadataError('is not well-formed XML');
+  if (doc === 'malformed') throw new IdpMetadataError('is not well-formed XML');
   return doc;
 }
 

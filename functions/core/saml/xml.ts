@@ -29,7 +29,7 @@ const DTD = /<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)/i;
  * 256 KB: xmldom's namespace lookups and node-saml's XPath get quadratic with depth (20,000 levels: seconds)
  * and with element count (40,000 empty elements: a minute).
  */
-export const XML_LIMITS = { depth: 64, elements: 1_000, attributes: 4_000 } as const;
+const XML_LIMITS = { depth: 64, elements: 1_000, attributes: 4_000 } as const;
 
 /**
  * Whether `xml` exceeds {@link XML_LIMITS}, by a linear scan that follows the markup the parser will see: in
@@ -37,7 +37,7 @@ export const XML_LIMITS = { depth: 64, elements: 1_000, attributes: 4_000 } as c
  * and processing instructions are skipped whole; a start tag ends at the first `>` outside a quoted attribute
  * value (`>` and `/>` may appear literally in text and values); each `=` outside quotes in it is an attribute.
  */
-export function exceedsLimits(
+function exceedsLimits(
   xml: string,
   limits: { depth: number; elements: number; attributes: number } = XML_LIMITS,
 ): boolean {
@@ -80,9 +80,15 @@ function skipPast(xml: string, from: number, end: string): number {
 
 class ParseFailed extends Error {}
 
-/** Parses `xml`, failing on any DTD, markup beyond {@link XML_LIMITS}, parser warning or missing root. */
-export function parseStrict(xml: string): Document {
-  if (DTD.test(xml) || exceedsLimits(xml)) throw new SamlValidationError('xml');
+/**
+ * The one hardened XML parse (SAML messages and IdP metadata): refuses any DTD and markup beyond `limits` before
+ * parsing (`'dtd-or-limits'`), and any parser warning or a missing root (`'malformed'`).
+ */
+export function parseHardened(
+  xml: string,
+  limits: { depth: number; elements: number; attributes: number } = XML_LIMITS,
+): Document | 'dtd-or-limits' | 'malformed' {
+  if (DTD.test(xml) || exceedsLimits(xml, limits)) return 'dtd-or-limits';
   // Throwing from the handler stops the parser at the first problem instead of reading on.
   const fail = () => {
     throw new ParseFailed();
@@ -94,9 +100,16 @@ export function parseStrict(xml: string): Document {
       errorHandler: { warning: fail, error: fail, fatalError: fail },
     }).parseFromString(xml, 'text/xml') as unknown as Document;
   } catch {
-    throw new SamlValidationError('xml');
+    return 'malformed';
   }
-  if (!doc?.documentElement || doc.doctype) throw new SamlValidationError('xml');
+  if (!doc?.documentElement || doc.doctype) return 'malformed';
+  return doc;
+}
+
+/** Parses a SAML message with {@link parseHardened} within {@link XML_LIMITS}; any refusal is `xml`. */
+export function parseStrict(xml: string): Document {
+  const doc = parseHardened(xml);
+  if (typeof doc === 'string') throw new SamlValidationError('xml');
   return doc;
 }
 

@@ -1,8 +1,9 @@
 /**
  * `npm start`: every route of the API on http://127.0.0.1:${PORT:-8787}, through the very same Lambda
- * handlers (HTTP requests become API Gateway v2 events), with embedded backends persisted under `.tokenvend/`.
+ * handlers (HTTP requests become API Gateway v2 events), with embedded backends persisted under `.tokenvend/` (or `TOKENVEND_DATA`).
  * Local mode only: `POST /local/token` issues caller JWTs from a local issuer, `GET /local/jwks.json` serves its keys.
  */
+import { lstatSync, mkdirSync, readlinkSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
@@ -19,7 +20,10 @@ import { localIssuerPath, localJwksSuffix } from './local-issuer.js';
 export interface LocalServerOptions {
   /** 0 picks a free port (tests). */
   port?: number;
+  /** The state folder; default `TOKENVEND_DATA`, else `<cwd>/.tokenvend`. */
   dataDir?: string;
+  /** Called once the port is open, before the app has started (requests meanwhile wait for it). */
+  onListening?: ((url: string) => void) | undefined;
   configFile?: string | undefined;
   cwd?: string;
   /** The scheduled refresh's interval in milliseconds (0: only on `local.scheduler.tick()`). */
@@ -31,6 +35,8 @@ export interface LocalServerOptions {
 export interface LocalServer {
   url: string;
   local: LocalApp;
+  /** The state folder in use (absolute). */
+  dataDir: string;
   close(): Promise<void>;
 }
 
@@ -40,6 +46,12 @@ const MAX_READ_BYTES = 1024 * 1024;
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
+}
+
+function unavailable(res: ServerResponse, description: string): void {
+  if (res.headersSent) return;
+  res.setHeader('retry-after', '1');
+  sendJson(res, 503, { error: 'temporarily_unavailable', error_description: description });
 }
 
 function lambdaContext(): Context {
@@ -105,27 +117,100 @@ async function localRoute(
   return false;
 }
 
+/** The state folder: `TOKENVEND_DATA` (relative to `cwd`) or `<cwd>/.tokenvend`. */
+export function resolveDataDir(cwd: string, env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(cwd, env.TOKENVEND_DATA || '.tokenvend');
+}
+
+/** Creates the state folder (mode 0700), or throws one readable sentence saying why it cannot. */
+export function prepareDataDir(dataDir: string): void {
+  const hint = 'set TOKENVEND_DATA to a folder tokenvend can create and write';
+  let link: string | undefined;
+  try {
+    if (lstatSync(dataDir).isSymbolicLink()) link = readlinkSync(dataDir);
+  } catch {
+    // absent: created below
+  }
+  if (link !== undefined) {
+    try {
+      statSync(dataDir);
+    } catch {
+      throw new Error(
+        `the state folder ${dataDir} is a link to ${link}, which does not exist; create the target or ${hint}`,
+      );
+    }
+  }
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    const why =
+      code === 'EEXIST' || code === 'ENOTDIR'
+        ? 'a file (not a folder) is in the way'
+        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+          ? 'permission denied'
+          : code === 'ENOENT'
+            ? 'a parent is a dangling link'
+            : code;
+    throw new Error(`cannot create the state folder ${dataDir} (${why}); ${hint}`);
+  }
+  if (!statSync(dataDir).isDirectory()) {
+    throw new Error(`the state folder ${dataDir} is not a folder; ${hint}`);
+  }
+}
+
+/** How long a request that arrives during start-up waits for the app before it gets a 503. */
+const STARTUP_WAIT_MS = 20_000;
+
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
   const cwd = options.cwd ?? process.cwd();
+  const dataDir = path.resolve(cwd, options.dataDir ?? resolveDataDir(cwd));
+  prepareDataDir(dataDir);
   const server: Server = createServer();
+  // Requests that arrive before the app is ready wait for it (or get a 503), never hang without a listener.
+  let handle: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  let failed: string | undefined;
+  const waiting = new Set<() => void>();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (handle) return handle(req, res);
+    if (failed) return unavailable(res, failed);
+    const timer = setTimeout(() => {
+      waiting.delete(go);
+      unavailable(res, 'the local runtime is still starting; retry in a moment');
+    }, STARTUP_WAIT_MS);
+    const go = () => {
+      clearTimeout(timer);
+      if (handle) handle(req, res);
+      else unavailable(res, failed ?? 'the local runtime is not running');
+    };
+    waiting.add(go);
+  });
+  const release = () => {
+    for (const go of waiting) go();
+    waiting.clear();
+  };
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 8787, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
+  options.onListening?.(url);
   let local: LocalApp;
   try {
     local = await startLocalApp({
       baseUrl: url,
-      dataDir: options.dataDir ?? path.join(cwd, '.tokenvend'),
+      dataDir,
       cwd,
       configFile: options.configFile,
       refreshIntervalMs: options.refreshIntervalMs,
       quiet: options.quiet,
     });
   } catch (error) {
+    failed = 'the local runtime failed to start';
+    release();
     server.close();
+    server.closeAllConnections?.();
     throw error;
   }
   const getApp = memoize(async () => local.app);
@@ -136,7 +221,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     return fn.routes.map((route) => ({ route, handler }));
   });
 
-  server.on('request', (req, res) => {
+  handle = (req, res) => {
     const requestUrl = new URL(req.url ?? '/', url);
     (async () => {
       if (await localRoute(local, req, res, requestUrl)) return;
@@ -158,11 +243,13 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       }
       sendJson(res, 500, { error: 'server_error', error_description: 'local runtime failure' });
     });
-  });
+  };
+  release();
 
   return {
     url,
     local,
+    dataDir,
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
@@ -179,11 +266,15 @@ async function main(): Promise<void> {
   }
   const started = await startLocalServer({
     port,
+    dataDir: resolveDataDir(process.cwd()),
+    onListening: (url) => console.log(`tokenvend console: ${url}/`),
     configFile: process.env.TOKENVEND_CONFIG || undefined,
     refreshIntervalMs: interval ? Number(interval) : undefined,
   });
   const { url, local } = started;
-  console.log(`tokenvend local runtime on ${url} (config: ${local.configSource}; data: .tokenvend/)`);
+  console.log(
+    `  local runtime on ${url} (config: ${local.configSource}; data: ${started.dataDir}, TOKENVEND_DATA)`,
+  );
   console.log(`  integrations: ${[...local.app.flows.deployment.integrations.keys()].join(', ')}`);
   console.log(
     `  scheduled refresh: every ${interval ?? DEFAULT_LOCAL_REFRESH_INTERVAL_MS} ms (TOKENVEND_REFRESH_INTERVAL_MS)`,

@@ -1,9 +1,11 @@
 /**
  * `npm start`: every route of the API on http://127.0.0.1:${PORT:-8787}, through the very same Lambda
  * handlers (HTTP requests become API Gateway v2 events), with embedded backends persisted under `.tokenvend/` (or `TOKENVEND_DATA`).
- * Local mode only: `POST /local/token` issues caller JWTs from a local issuer, `GET /local/jwks.json` serves its keys.
+ * Local mode only: `POST /local/token` issues caller JWTs from a local issuer, `GET /local/jwks.json` serves its keys,
+ * `GET /` is a small web console (functions/local/console/, no build step) with `GET /local/integrations` and
+ * `GET /local/events` (the caller's own connection events) for it.
  */
-import { lstatSync, mkdirSync, readlinkSync, statSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
@@ -80,6 +82,29 @@ function connectedPage(url: URL, base: string): string {
   return `<!doctype html><meta charset="utf-8"><title>tokenvend: ready to claim</title><body style="font-family:sans-serif;margin:3em;max-width:60em"><h1>Signed in at ${integration}</h1><p>The vendor's tokens are parked for 10 minutes. Your app claims them with the same user's JWT; only the user who started the flow can:</p><pre style="white-space:pre-wrap;background:#eee;padding:1em">${command}</pre><p>Claim code: <code id="claim">${claim}</code></p></body>`;
 }
 
+/** The console's files (functions/local/console/), served as they are: no build step. */
+const CONSOLE_DIR = new URL('./console/', import.meta.url);
+const CONSOLE_FILES: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  [`${localIssuerPath}/console/console.js`]: { file: 'console.js', type: 'text/javascript; charset=utf-8' },
+  [`${localIssuerPath}/console/console.css`]: { file: 'console.css', type: 'text/css; charset=utf-8' },
+};
+/** No inline script or style; the page talks to this origin only. */
+export const CONSOLE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
+  "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/** What the console lists: every integration, and whether `POST /connect` starts it (else SAML sign-in). */
+function integrationList(local: LocalApp): unknown {
+  return {
+    integrations: [...local.app.flows.deployment.integrations.values()].map((integration) => ({
+      id: integration.id,
+      name: integration.provider.template.name ?? integration.id,
+      connect: integration.provider.template.grants.authorization_code ? 'oauth' : 'saml',
+    })),
+  };
+}
+
 async function localRoute(
   local: LocalApp,
   req: IncomingMessage,
@@ -87,6 +112,33 @@ async function localRoute(
   url: URL,
 ): Promise<boolean> {
   const { pathname } = url;
+  const consoleFile = CONSOLE_FILES[pathname];
+  if (consoleFile && (req.method === 'GET' || req.method === 'HEAD')) {
+    res.writeHead(200, {
+      'content-type': consoleFile.type,
+      'cache-control': 'no-store',
+      'content-security-policy': CONSOLE_CSP,
+      'referrer-policy': 'no-referrer',
+      'x-content-type-options': 'nosniff',
+    });
+    res.end(req.method === 'HEAD' ? undefined : readFileSync(new URL(consoleFile.file, CONSOLE_DIR)));
+    return true;
+  }
+  if (pathname === '/favicon.ico') {
+    res.writeHead(204, { 'cache-control': 'max-age=86400' });
+    res.end();
+    return true;
+  }
+  if (pathname === `${localIssuerPath}/integrations` && req.method === 'GET') {
+    sendJson(res, 200, integrationList(local));
+    return true;
+  }
+  if (pathname === `${localIssuerPath}/events` && req.method === 'GET') {
+    // The caller's own connection events only, as the connection routes show only the caller's connections.
+    const caller = await local.app.callers.verify(req.headers.authorization);
+    sendJson(res, 200, { events: local.events.recent.filter((event) => event.subject === caller.subject) });
+    return true;
+  }
   if (pathname === LOCAL_RETURN_PATH && req.method === 'GET') {
     res.writeHead(200, {
       'content-type': 'text/html; charset=utf-8',

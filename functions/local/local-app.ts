@@ -44,6 +44,8 @@ export interface LocalAppOptions {
   refreshIntervalMs?: number | undefined;
   /** No console line per connection event (tests). */
   quiet?: boolean | undefined;
+  /** The sandbox vendor's access-token lifetime in seconds (default 300); tests shorten it to see refreshes. */
+  sandboxAccessTokenTtl?: number | undefined;
 }
 
 /** The local refresh interval when none is set. */
@@ -81,7 +83,10 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const config = await readLocalConfig(options.cwd, options.configFile);
   const sandbox = config.sandbox
-    ? await startSandboxVendor({ redirectUri: `${options.baseUrl}/oauth/sandbox/callback` })
+    ? await startSandboxVendor({
+        redirectUri: `${options.baseUrl}/oauth/sandbox/callback`,
+        accessTokenTtl: options.sandboxAccessTokenTtl,
+      })
     : undefined;
   const raw = sandbox
     ? sandboxConfig(options.baseUrl, sandbox)

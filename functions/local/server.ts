@@ -32,6 +32,8 @@ export interface LocalServerOptions {
   refreshIntervalMs?: number | undefined;
   /** No console line per connection event. */
   quiet?: boolean | undefined;
+  /** The sandbox vendor's access-token lifetime in seconds (tests). */
+  sandboxAccessTokenTtl?: number | undefined;
 }
 
 export interface LocalServer {
@@ -257,6 +259,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       configFile: options.configFile,
       refreshIntervalMs: options.refreshIntervalMs,
       quiet: options.quiet,
+      sandboxAccessTokenTtl: options.sandboxAccessTokenTtl,
     });
   } catch (error) {
     failed = 'the local runtime failed to start';

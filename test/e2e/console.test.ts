@@ -154,4 +154,40 @@ describe('the local console', () => {
     expect(await alert.textContent()).toBe(error_description);
     await shot('06-error');
   }, 30_000);
+
+  it('shows the scheduled refresh renewing the token', async () => {
+    // 4-second sandbox tokens are due half-way through their life: a scheduler run then renews them.
+    const short = await startLocalServer({
+      port: 0,
+      cwd,
+      dataDir: path.join(cwd, 'short'),
+      quiet: true,
+      refreshIntervalMs: 0,
+      sandboxAccessTokenTtl: 4,
+    });
+    const other = await context.newPage();
+    try {
+      await other.goto(`${short.url}/`);
+      const field = other.getByLabel('Subject name');
+      await field.fill('carol');
+      await field.press('Enter');
+      await other.getByRole('button', { name: 'Connect sandbox' }).click();
+      await other.getByText('Connected to sandbox.').waitFor({ timeout: 20_000 });
+      const countdown = other.locator('#connections tr[data-integration="sandbox"] .countdown');
+      await countdown.waitFor();
+      const before = await other.locator('#connections .countdown').getAttribute('data-expires-at');
+      const renewed = other.locator('#events li', { hasText: 'token renewed sandbox' });
+      for (let tick = 0; tick < 20 && (await renewed.count()) === 0; tick++) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        await short.local.scheduler.tick();
+      }
+      await renewed.waitFor({ timeout: 5_000 });
+      const after = await other.locator('#connections .countdown').getAttribute('data-expires-at');
+      expect(Number(after)).toBeGreaterThan(Number(before));
+      await other.screenshot({ path: path.join(ARTEFACTS, '07-scheduled-refresh.png'), fullPage: true });
+    } finally {
+      await other.close();
+      await short.close();
+    }
+  }, 60_000);
 });

@@ -10,6 +10,9 @@ const POLL_MS = 2000;
 let connections = [];
 let vended;
 let poller;
+/** Renewals this page saw happen (a connection's expiry moved later between two polls): {time, text}. */
+let renewals = [];
+let lastEvents = [];
 
 function session() {
   const token = sessionStorage.getItem('tokenvend.jwt');
@@ -115,7 +118,18 @@ async function loadIntegrations() {
 
 async function loadConnections() {
   const answer = await api('GET', '/connections');
+  const before = new Map(connections.map((c) => [c.integration, c.expires_at]));
   connections = answer.connections;
+  for (const connection of connections) {
+    const was = before.get(connection.integration);
+    if (typeof was === 'number' && typeof connection.expires_at === 'number' && connection.expires_at > was) {
+      renewals.push({
+        time: Date.now() / 1000,
+        text: `token renewed ${connection.integration} (new expiry in ${countdown(connection.expires_at)})`,
+      });
+      renderEvents();
+    }
+  }
   const body = $('connections');
   body.replaceChildren();
   $('no-connections').hidden = connections.length > 0;
@@ -138,16 +152,22 @@ async function loadConnections() {
 
 async function loadEvents() {
   const { events } = await api('GET', '/local/events');
-  const list = $('events');
-  const items = events
-    .slice()
-    .reverse()
-    .map((event) => {
+  lastEvents = events.map((event) => ({
+    time: event.time,
+    text: `${event.type} ${event.integration} (${event.reason})`,
+  }));
+  renderEvents();
+}
+
+function renderEvents() {
+  const items = [...lastEvents, ...renewals]
+    .sort((a, b) => b.time - a.time)
+    .map((entry) => {
       const li = document.createElement('li');
-      li.textContent = `${new Date(event.time * 1000).toLocaleTimeString()} ${event.type} ${event.integration} (${event.reason})`;
+      li.textContent = `${new Date(entry.time * 1000).toLocaleTimeString()} ${entry.text}`;
       return li;
     });
-  list.replaceChildren(...items);
+  $('events').replaceChildren(...items);
 }
 
 function tick() {
@@ -241,6 +261,9 @@ function signOut() {
   sessionStorage.removeItem('tokenvend.subject');
   vended = undefined;
   connections = [];
+  renewals = [];
+  lastEvents = [];
+  renderEvents();
   render();
   say('Signed out.');
   $('subject').focus();

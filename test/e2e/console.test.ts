@@ -73,6 +73,16 @@ describe('the local console', () => {
   it('signs in, connects the sandbox, vends, counts down, disconnects; a second subject sees nothing', async () => {
     await page.goto(`${server.url}/`);
     await shot('01-start');
+    // Keyboard only: Tab reaches the labelled field, then the button, which Enter presses.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('subject');
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.type('alice');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Sign in');
+    await page.keyboard.press('Enter');
+    await page.getByText('Signed in as alice.').waitFor();
+    await signOut();
     await signIn('alice');
     await page.getByRole('cell', { name: 'sandbox', exact: true }).first().waitFor();
     await page.getByText('No connections yet.').waitFor();

@@ -24,8 +24,13 @@ export interface LocalServerOptions {
   port?: number;
   /** The state folder; default `TOKENVEND_DATA`, else `<cwd>/.tokenvend`. */
   dataDir?: string;
-  /** Called once the port is open, before the app has started (requests meanwhile wait for it). */
-  onListening?: ((url: string) => void) | undefined;
+  /**
+   * Called once the port is open, before the app starts (requests meanwhile wait for it); start-up waits for a
+   * returned promise (tests hold it there).
+   */
+  onListening?: ((url: string) => void | Promise<void>) | undefined;
+  /** How long a request that arrives during start-up waits before its 503 (default 20 s). */
+  startupWaitMs?: number | undefined;
   configFile?: string | undefined;
   cwd?: string;
   /** The scheduled refresh's interval in milliseconds (0: only on `local.scheduler.tick()`). */
@@ -231,7 +236,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     const timer = setTimeout(() => {
       waiting.delete(go);
       unavailable(res, 'the local runtime is still starting; retry in a moment');
-    }, STARTUP_WAIT_MS);
+    }, options.startupWaitMs ?? STARTUP_WAIT_MS);
     const go = () => {
       clearTimeout(timer);
       if (handle) handle(req, res);
@@ -249,9 +254,9 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
-  options.onListening?.(url);
   let local: LocalApp;
   try {
+    await options.onListening?.(url);
     local = await startLocalApp({
       baseUrl: url,
       dataDir,

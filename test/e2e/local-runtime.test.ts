@@ -179,4 +179,48 @@ describe('a request during start-up', () => {
       await server.close();
     }
   });
+
+  it('gets a 503 when start-up takes too long, and when it fails', async () => {
+    const cwd = path.join(dir, 'startup-slow');
+    mkdirSync(cwd);
+    writeFileSync(path.join(cwd, 'broken.json'), '{ not json');
+    let base = '';
+    let early: Promise<Response> | undefined;
+    let go = () => {};
+    const gate = new Promise<void>((resolve) => {
+      go = resolve;
+    });
+    const starting = startLocalServer({
+      port: 0,
+      cwd,
+      quiet: true,
+      refreshIntervalMs: 0,
+      configFile: 'broken.json',
+      startupWaitMs: 300,
+      onListening: (url) => {
+        base = url;
+        early = fetch(`${url}/health`, { signal: AbortSignal.timeout(15_000) });
+        return gate; // start-up is held here until the test lets it go on
+      },
+    });
+    const failed = expect(starting).rejects.toThrow(/not valid JSON/);
+    const slow = await until(() => early, 'the port to open');
+    expect(slow?.status).toBe(503);
+    expect(slow?.headers.get('retry-after')).toBe('1');
+    expect(await slow?.json()).toEqual({
+      error: 'temporarily_unavailable',
+      error_description: 'the local runtime is still starting; retry in a moment',
+    });
+    // One more request waits while start-up goes on and fails: it gets a 503 too, not a hang.
+    const waiting = fetch(`${base}/health`, { signal: AbortSignal.timeout(15_000) });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    go();
+    await failed;
+    const late = await waiting;
+    expect(late.status).toBe(503);
+    expect(await late.json()).toEqual({
+      error: 'temporarily_unavailable',
+      error_description: 'the local runtime failed to start',
+    });
+  });
 });

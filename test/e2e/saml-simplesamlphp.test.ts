@@ -23,7 +23,7 @@ import { launchChromium } from '../support/chromium.js';
 import { SAML2_BEARER } from '../support/oidc-server.js';
 import { generateSigningKey, type TestSigningKey } from '../support/saml-idp.js';
 import { type SimpleSamlPhp, startSimpleSamlPhp } from '../support/simplesamlphp.js';
-import { type Stack, startStack } from './support/stack.js';
+import { type Stack, samlBearerProvider, startStack } from './support/stack.js';
 
 const METADATA_SCHEMA = '/usr/share/simplesamlphp/schemas/saml-schema-metadata-2.0.xsd';
 
@@ -87,22 +87,7 @@ beforeAll(async () => {
     corsOrigins: [frontendUrl],
     extraIntegrations: ({ spy, secret }) => {
       const integration = (id: string, keys: Record<string, string>) => ({
-        provider: {
-          id: `${id}-vendor`,
-          name: 'Genesys-shaped SAML bearer vendor',
-          variables: { orgName: { description: 'organization short name' } },
-          endpoints: { token: `${spy.url}/token` },
-          grants: {
-            saml2_bearer: {
-              grantType: SAML2_BEARER,
-              clientAuth: 'basic',
-              params: { orgName: '${orgName}' },
-              assertionFormat: 'response-base64',
-              refreshable: false,
-            },
-          },
-          response: { expiryFromJwt: false },
-        },
+        provider: samlBearerProvider(`${id}-vendor`, spy.url),
         vars: { orgName: 'acme-e2e' },
         secret: { ...secret, ...keys },
         // Everything about the IdP comes from its metadata URL.

@@ -6,14 +6,20 @@
  * and unsolicited-where-refused responses are 400 with no vendor call and nothing stored.
  */
 import { inflateRawSync } from 'node:zlib';
-import { SAML2_BEARER } from '../support/oidc-server.js';
 import {
   generateSigningKey,
   type SamlResponseOptions,
   TestIdp,
   type TestSigningKey,
 } from '../support/saml-idp.js';
-import { type HttpAnswer, observe, RETURN_BASE, type Stack, startStack } from './support/stack.js';
+import {
+  type HttpAnswer,
+  observe,
+  RETURN_BASE,
+  type Stack,
+  samlBearerProvider,
+  startStack,
+} from './support/stack.js';
 
 const SP_SSO = 'sp-sso';
 const SP_ONLY = 'sp-only';
@@ -34,22 +40,7 @@ beforeAll(async () => {
   stack = await startStack({
     extraIntegrations: ({ spy, secret }) => {
       const integration = (id: string, saml: object = {}) => ({
-        provider: {
-          id: `${id}-vendor`,
-          name: 'Genesys-shaped SAML bearer vendor',
-          variables: { orgName: { description: 'organization short name' } },
-          endpoints: { token: `${spy.url}/token` },
-          grants: {
-            saml2_bearer: {
-              grantType: SAML2_BEARER,
-              clientAuth: 'basic',
-              params: { orgName: '${orgName}' },
-              assertionFormat: 'response-base64',
-              refreshable: false,
-            },
-          },
-          response: { expiryFromJwt: false },
-        },
+        provider: samlBearerProvider(`${id}-vendor`, spy.url),
         vars: { orgName: 'acme-e2e' },
         secret,
         saml: {

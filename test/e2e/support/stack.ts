@@ -88,6 +88,29 @@ function parseJson(text: string): Record<string, unknown> | undefined {
   }
 }
 
+/**
+ * A Genesys-shaped saml2-bearer vendor template (Basic client auth, `orgName`, the whole Response base64) whose
+ * token endpoint is the spy at `spyUrl`.
+ */
+export function samlBearerProvider(id: string, spyUrl: string): Record<string, unknown> {
+  return {
+    id,
+    name: 'Genesys-shaped SAML bearer vendor',
+    variables: { orgName: { description: 'organization short name' } },
+    endpoints: { token: `${spyUrl}/token` },
+    grants: {
+      saml2_bearer: {
+        grantType: SAML2_BEARER,
+        clientAuth: 'basic',
+        params: { orgName: '${orgName}' },
+        assertionFormat: 'response-base64',
+        refreshable: false,
+      },
+    },
+    response: { expiryFromJwt: false },
+  };
+}
+
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const clientId = 'tokenvend-e2e';
   const clientSecret = canary('client-secret');
@@ -129,22 +152,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   if (options.saml) {
     idpKey = generateSigningKey();
     integrations[SSO] = {
-      provider: {
-        id: 'genesys-like',
-        name: 'Genesys-shaped SAML bearer vendor',
-        variables: { orgName: { description: 'organization short name' } },
-        endpoints: { token: `${spy.url}/token` },
-        grants: {
-          saml2_bearer: {
-            grantType: SAML2_BEARER,
-            clientAuth: 'basic',
-            params: { orgName: '${orgName}' },
-            assertionFormat: 'response-base64',
-            refreshable: false,
-          },
-        },
-        response: { expiryFromJwt: false },
-      },
+      provider: samlBearerProvider('genesys-like', spy.url),
       vars: { orgName: ORG_NAME },
       secret,
       saml: { idpCert: idpKey.cert, idpIssuer: IDP_ISSUER, spEntityId: SP_ENTITY_ID },

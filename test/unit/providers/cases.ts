@@ -4,6 +4,8 @@
  * vendors' public docs). Tokens are generated per call; nothing here is a real credential.
  */
 import type { TokenGrantName } from '../../../functions/core/provider/schema.js';
+import { crmCases } from './cases-crm.js';
+import { workspaceCases } from './cases-workspace.js';
 import { tok } from './support.js';
 
 export interface GrantCase {
@@ -84,7 +86,7 @@ const cxoneAnswer = () => ({
   issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
 });
 
-export const cases: Record<string, ProviderCase> = {
+const contactCenterCases: Record<string, ProviderCase> = {
   'genesys-cloud': {
     vars: { region: 'mypurecloud.ie', orgName: 'acme' },
     grants: {
@@ -433,3 +435,6 @@ export const cases: Record<string, ProviderCase> = {
     },
   },
 };
+
+/** Every built-in's case: the contact-center templates here, the CRM/helpdesk and workspace ones beside. */
+export const cases: Record<string, ProviderCase> = { ...contactCenterCases, ...crmCases, ...workspaceCases };

@@ -41,6 +41,36 @@ describe('genesys-cloud template', () => {
     await expect(builtin('genesys-cloud', { region: 'evil.example' })).rejects.toThrow(TemplateError);
   });
 
+  it('accepts exactly the 17 region domains of the Genesys SDK region-host table', async () => {
+    // PureCloudRegionHosts.js of MyPureCloud/platform-client-sdk-javascript (docs/providers/genesys-cloud.md).
+    const sdkRegionHosts = [
+      'mypurecloud.com',
+      'mypurecloud.ie',
+      'mypurecloud.com.au',
+      'mypurecloud.jp',
+      'mypurecloud.de',
+      'usw2.pure.cloud',
+      'cac1.pure.cloud',
+      'apne2.pure.cloud',
+      'euw2.pure.cloud',
+      'aps1.pure.cloud',
+      'use2.us-gov-pure.cloud',
+      'sae1.pure.cloud',
+      'mec1.pure.cloud',
+      'apne3.pure.cloud',
+      'euc2.pure.cloud',
+      'mxc1.pure.cloud',
+      'apse1.pure.cloud',
+    ];
+    const template = (await loadBuiltinProviders()).get('genesys-cloud');
+    expect([...(template?.variables.region?.enum ?? [])].sort()).toEqual([...sdkRegionHosts].sort());
+    for (const region of sdkRegionHosts) {
+      const p = await builtin('genesys-cloud', { region });
+      expect(p.endpoints.token).toBe(`https://login.${region}/oauth/token`);
+      expect(p.endpoints.userinfo).toBe(`https://api.${region}/api/v2/users/me`);
+    }
+  });
+
   it('adds the org/provider/target/prompt directives only when set', async () => {
     const client = confidentialClient();
     const bare = buildAuthorizationUrl(await builtin('genesys-cloud', vars), {

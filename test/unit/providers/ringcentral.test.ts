@@ -27,6 +27,17 @@ describe('ringcentral template', () => {
     });
     const biz = await builtin('ringcentral', { host: 'platform.ringcentral.biz' });
     expect(biz.endpoints.token).toBe('https://platform.ringcentral.biz/restapi/oauth/token');
+    // The developer sandbox ("Developing and testing your app in sandbox", developers.ringcentral.com).
+    const sandbox = await builtin('ringcentral', { host: 'platform.devtest.ringcentral.com' });
+    expect(sandbox.endpoints).toMatchObject({
+      authorize: 'https://platform.devtest.ringcentral.com/restapi/oauth/authorize',
+      token: 'https://platform.devtest.ringcentral.com/restapi/oauth/token',
+      revoke: 'https://platform.devtest.ringcentral.com/restapi/oauth/revoke',
+      userinfo: 'https://platform.devtest.ringcentral.com/restapi/v1.0/account/~/extension/~',
+    });
+    await expect(
+      builtin('ringcentral', { host: 'platform.devtest.ringcentral.com.evil.example' }),
+    ).rejects.toThrow(TemplateError);
     await builtin('ringcentral', { accessTokenTtl: 600, refreshTokenTtl: 2592000 });
     await expect(builtin('ringcentral', { accessTokenTtl: 599 })).rejects.toThrow(TemplateError);
     await expect(builtin('ringcentral', { accessTokenTtl: 3601 })).rejects.toThrow(TemplateError);

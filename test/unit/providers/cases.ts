@@ -54,7 +54,7 @@ const rcAnswer = withRefresh({
   owner_id: '2681364004',
   endpoint_id: 'p7GZlEVHRwKpKU5dXjEm2g',
 });
-const sipgateToken = 'https://login.sipgate.com/auth/realms/third-party/protocol/openid-connect/token';
+const sipgateToken = 'https://login.sipgate.com/auth/realms/sipgate-apps/protocol/openid-connect/token';
 const sipgateAnswer = withRefresh({
   expires_in: 300,
   refresh_expires_in: 2592000,
@@ -171,7 +171,7 @@ const contactCenterCases: Record<string, ProviderCase> = {
     },
   },
   sipgate: {
-    vars: { realm: 'third-party' },
+    vars: {},
     grants: {
       authorization_code: {
         url: sipgateToken,

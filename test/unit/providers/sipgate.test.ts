@@ -15,24 +15,27 @@ import { processTokenResponse } from '../../../functions/core/oauth/token-respon
 import { refreshTokenLapsesAt } from '../../../functions/core/refresh-policy.js';
 import { basicOf, builtin, confidentialClient, formOf, NOW, REDIRECT_URI, reply, tok } from './support.js';
 
-const realmBase = 'https://login.sipgate.com/auth/realms/third-party';
+/** The default realm: sipgate creates new OAuth clients in `sipgate-apps` (developer.sipgate.io, Authentication). */
+const realmBase = 'https://login.sipgate.com/auth/realms/sipgate-apps';
+const olderRealmBase = 'https://login.sipgate.com/auth/realms/third-party';
 
 describe('sipgate template', () => {
-  it('resolves the Keycloak endpoints of the realm', async () => {
-    const p = await builtin('sipgate', { realm: 'third-party' });
+  it('resolves the Keycloak endpoints of the realm, sipgate-apps unless the client is an older third-party one', async () => {
+    const p = await builtin('sipgate');
+    expect(p.vars.realm).toBe('sipgate-apps');
     expect(p.endpoints).toMatchObject({
       authorize: `${realmBase}/protocol/openid-connect/auth`,
       token: `${realmBase}/protocol/openid-connect/token`,
+      revoke: `${realmBase}/protocol/openid-connect/revoke`,
       userinfo: 'https://api.sipgate.com/v2/authorization/userinfo',
     });
     expect(p.issuer).toBe(realmBase);
-    const apps = await builtin('sipgate', { realm: 'sipgate-apps' });
-    expect(apps.endpoints.token).toBe(
-      'https://login.sipgate.com/auth/realms/sipgate-apps/protocol/openid-connect/token',
-    );
+    const older = await builtin('sipgate', { realm: 'third-party' });
+    expect(older.endpoints.token).toBe(`${olderRealmBase}/protocol/openid-connect/token`);
+    expect(older.issuer).toBe(olderRealmBase);
   });
 
-  it('asks with PKCE and requires the RFC 9207 iss of the realm on the way back', async () => {
+  it('asks with PKCE; accepts an answer without iss, but checks an iss that is there (RFC 9207)', async () => {
     const p = await builtin('sipgate');
     const pkce = await createPkce();
     const url = buildAuthorizationUrl(p, {
@@ -48,15 +51,35 @@ describe('sipgate template', () => {
     expect(
       validateAuthorizationResponse(p, new URLSearchParams({ code, state: 'st', iss: realmBase }), 'st'),
     ).toEqual({ code });
-    expect(() => validateAuthorizationResponse(p, new URLSearchParams({ code, state: 'st' }), 'st')).toThrow(
-      AuthorizationResponseError,
-    );
+    // Keycloak before version 23, or a client with "Exclude Issuer From Authentication Response", sends no iss.
+    expect(validateAuthorizationResponse(p, new URLSearchParams({ code, state: 'st' }), 'st')).toEqual({
+      code,
+    });
+    // An iss naming another realm (or another server) is a mix-up: refused.
+    expect(() =>
+      validateAuthorizationResponse(p, new URLSearchParams({ code, state: 'st', iss: olderRealmBase }), 'st'),
+    ).toThrow(AuthorizationResponseError);
     expect(() =>
       validateAuthorizationResponse(
         p,
-        new URLSearchParams({ code, state: 'st', iss: 'https://login.sipgate.com/auth/realms/sipgate-apps' }),
+        new URLSearchParams({
+          code,
+          state: 'st',
+          iss: 'https://login.sipgate.com.evil.example/auth/realms/sipgate-apps',
+        }),
         'st',
       ),
+    ).toThrow(AuthorizationResponseError);
+    const older = await builtin('sipgate', { realm: 'third-party' });
+    expect(
+      validateAuthorizationResponse(
+        older,
+        new URLSearchParams({ code, state: 'st', iss: olderRealmBase }),
+        'st',
+      ),
+    ).toEqual({ code });
+    expect(() =>
+      validateAuthorizationResponse(older, new URLSearchParams({ code, state: 'st', iss: realmBase }), 'st'),
     ).toThrow(AuthorizationResponseError);
   });
 

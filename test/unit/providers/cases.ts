@@ -67,9 +67,10 @@ const idsToken = 'https://ids.cc.example.com:8553/ids/v1/oauth/token';
 const oauth2Token = 'https://auth.example.com:8443/realms/acme/token';
 const zoomToken = 'https://zoom.us/oauth/token';
 const webexToken = 'https://webexapis.com/v1/access_token';
+// Webex access tokens live ~12 h (WebexSamples token-app-sample: expires_in 43199), refresh tokens ~90 days.
 const webexAnswer = () => ({
   access_token: tok('at'),
-  expires_in: 1209599,
+  expires_in: 43199,
   refresh_token: tok('rt'),
   refresh_token_expires_in: 7775999,
   token_type: 'Bearer',
@@ -294,7 +295,7 @@ const contactCenterCases: Record<string, ProviderCase> = {
         auth: 'body',
         encoding: 'form',
         response: webexAnswer,
-        expiresIn: 1209599,
+        expiresIn: 43199,
         refreshExpiresIn: 7775999,
       },
       refresh_token: {
@@ -303,7 +304,7 @@ const contactCenterCases: Record<string, ProviderCase> = {
         auth: 'body',
         encoding: 'form',
         response: webexAnswer,
-        expiresIn: 1209599,
+        expiresIn: 43199,
         refreshExpiresIn: 7775999,
       },
     },

@@ -41,14 +41,15 @@ describe('webex template', () => {
     });
   });
 
-  it('maps refresh_token_expires_in and refreshes at most once a day', async () => {
+  it('maps a ~12 h access token and refreshes it an hour before expiry, never later than it lives', async () => {
     const p = await builtin('webex');
     const rt = tok('rt');
+    // The shape of WebexSamples' token-app-sample log: expires_in 43199, a refresh token of ~90 days.
     const tokens = processTokenResponse(
       p,
       reply({
         access_token: tok('at'),
-        expires_in: 1209599,
+        expires_in: 43199,
         refresh_token: rt,
         refresh_token_expires_in: 7775999,
         token_type: 'Bearer',
@@ -57,12 +58,15 @@ describe('webex template', () => {
     );
     expect(tokens).toMatchObject({
       tokenType: 'Bearer',
-      expiresAt: NOW + 1209599,
+      expiresAt: NOW + 43199,
       refreshToken: rt,
       refreshExpiresAt: NOW + 7775999,
     });
-    expect(refreshDueAt(p.template.refresh, tokens)).toBe(NOW + 1209599 - 3600);
-    expect(p.template.refresh.minIntervalSeconds).toBe(86400);
+    expect(refreshDueAt(p.template.refresh, tokens)).toBe(NOW + 43199 - 3600);
+    // A minimum interval longer than the token lives would push every refresh to the moment of expiry.
+    expect(p.template.refresh.minIntervalSeconds).toBeLessThan(43199 - 3600);
+    // The refresh token does not rotate: an answer without one keeps it, and its own expiry comes from the answer.
+    expect(p.template.refresh.rotates).toBe(false);
   });
 
   it('uses Bearer, reads the person id from /v1/people/me and has no revocation endpoint', async () => {

@@ -15,6 +15,11 @@ export interface TokenSet {
   /** Vendor-side user id, when the response or the userinfo endpoint names it. */
   subject?: string | undefined;
   idToken?: string | undefined;
+  /**
+   * Non-secret values the template keeps (`response.metadata`, `authorize.callbackParams`): the vendor's API
+   * base for this user (Salesforce `instance_url`), a data centre. Checked against the template's patterns.
+   */
+  metadata?: Readonly<Record<string, string>> | undefined;
   /** When the vendor issued the set (our clock). */
   issuedAt: number;
 }

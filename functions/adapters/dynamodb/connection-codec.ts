@@ -14,6 +14,12 @@ type TokenKind = EncryptionContext['kind'];
 const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+function stringMap(value: unknown): Record<string, string> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const entries = Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string');
+  return entries.length ? Object.fromEntries(entries) : undefined;
+}
+
 /** Whether a TTL'd item is past its expiry (DynamoDB deletes lazily, up to days later). */
 export function isExpired(item: Item, now: number): boolean {
   const ttl = num(item[A.ttl]);
@@ -44,6 +50,7 @@ export async function encryptTokens(
     [A.issuedAt]: tokens.issuedAt,
     [A.scopes]: tokens.scopes,
     [A.vendorSubject]: tokens.subject,
+    [A.metadata]: tokens.metadata,
   };
 }
 
@@ -88,6 +95,7 @@ export async function decodeConnection(
       refreshExpiresAt: num(item[A.refreshExpiresAt]),
       scopes: Array.isArray(scopes) ? scopes.filter((s): s is string => typeof s === 'string') : undefined,
       subject: str(item[A.vendorSubject]),
+      metadata: stringMap(item[A.metadata]),
       idToken,
       issuedAt: num(item[A.issuedAt]) ?? 0,
     },

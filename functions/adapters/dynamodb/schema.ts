@@ -46,6 +46,8 @@ export const CONNECTION_ATTRIBUTES = {
   issuedAt: 'issuedAt',
   scopes: 'scopes',
   vendorSubject: 'vendorSubject',
+  /** Non-secret template metadata (API base, data centre): a plain map of strings. */
+  metadata: 'metadata',
   createdAt: 'createdAt',
   updatedAt: 'updatedAt',
   lastRefreshedAt: 'lastRefreshedAt',

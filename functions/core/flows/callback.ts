@@ -58,7 +58,7 @@ export async function finishConnect(deps: BrowserFlowDeps, input: CallbackInput)
   // Nobody could claim the result (a state stored before return URLs were required): redeem nothing.
   const returnTo = record.returnTo;
   if (!returnTo) throw new InvalidRequestError('this connect flow has no return URL; connect again');
-  const { code } = validateAuthorizationResponse(integration.provider, input.params, state);
+  const { code, metadata } = validateAuthorizationResponse(integration.provider, input.params, state);
   const engine = { fetch: deps.fetch, timeoutMs: deps.vendorTimeoutMs, now: deps.now };
   let clientId = '';
   let tokens: TokenSet = await withClientSecret(deps.secrets, integration.id, (client) => {
@@ -75,6 +75,7 @@ export async function finishConnect(deps: BrowserFlowDeps, input: CallbackInput)
       engine,
     );
   });
+  if (metadata) tokens = { ...tokens, metadata: { ...tokens.metadata, ...metadata } };
   const claim = createClaimCode();
   try {
     if (isOidc(integration.provider)) {

@@ -4,6 +4,7 @@
  */
 import type { Integration } from '../config/deployment.js';
 import { type Authorization, authorizationFor } from '../oauth/engine.js';
+import { apiBaseUrlFor } from '../provider/resolve.js';
 import { type FlowDeps, integrationOf } from './deps.js';
 
 export interface VendResult {
@@ -13,6 +14,10 @@ export interface VendResult {
   expires_in?: number | undefined;
   scope?: string | undefined;
   authorization: Authorization;
+  /** Where the vendor's API lives for this connection (the template's `api.baseUrl`). */
+  api_base_url?: string | undefined;
+  /** Non-secret values the template keeps (Salesforce `instance_url`, Zoho `accounts-server`). */
+  metadata?: Readonly<Record<string, string>> | undefined;
 }
 
 /** What a caller may add to a vend: the hash of a token the vendor refused ({@link accessTokenHash}). */
@@ -46,5 +51,7 @@ export async function vendFor(
     expires_in: token.expiresAt === undefined ? undefined : Math.max(0, token.expiresAt - now),
     scope: token.scopes?.join(' '),
     authorization: authorizationFor(integration.provider, token),
+    api_base_url: apiBaseUrlFor(integration.provider, token.metadata),
+    metadata: token.metadata,
   };
 }

@@ -139,6 +139,8 @@ export interface FreshToken {
   tokenType: string;
   expiresAt?: number | undefined;
   scopes?: string[] | undefined;
+  /** The connection's non-secret template metadata ({@link TokenSet.metadata}). */
+  metadata?: Readonly<Record<string, string>> | undefined;
   /** The connection version the token belongs to. */
   version: number;
   /** `stored`: still fresh; `refreshed`: this call refreshed it; `peer`: another caller refreshed it. */
@@ -423,6 +425,7 @@ export class TokenLifecycle {
       tokenType: tokens.tokenType,
       expiresAt: tokens.expiresAt,
       scopes: tokens.scopes,
+      metadata: tokens.metadata,
       version: connection.version,
       source,
     };

@@ -17,7 +17,7 @@ export function canRefresh(provider: ResolvedProvider, grant: string, hasRefresh
 /**
  * The credentials after a refresh. A response without `refresh_token` keeps the stored one (and its expiry):
  * RFC 6749 §6 lets the server omit it, and erasing it would log the user out at the next expiry.
- * An omitted id_token or scope likewise keeps the previous value.
+ * An omitted id_token, scope or metadata value likewise keeps the previous value.
  * https://www.rfc-editor.org/rfc/rfc6749#section-6
  */
 export function mergeRefreshed(previous: TokenSet, fresh: TokenSet): TokenSet {
@@ -29,6 +29,7 @@ export function mergeRefreshed(previous: TokenSet, fresh: TokenSet): TokenSet {
     idToken: fresh.idToken ?? previous.idToken,
     scopes: fresh.scopes ?? previous.scopes,
     subject: fresh.subject ?? previous.subject,
+    metadata: previous.metadata || fresh.metadata ? { ...previous.metadata, ...fresh.metadata } : undefined,
   };
 }
 

@@ -9,6 +9,7 @@ import { AuthorizationResponseError, ConfigError, InvalidRequestError, vendorCod
 import { interpolate, lookupFrom, MissingValueError } from '../provider/interpolate.js';
 import type { ResolvedProvider } from '../provider/resolve.js';
 import { type ClientSecret, isPublicClient } from './client-auth.js';
+import { metadataProblem } from './response-mapping.js';
 
 export interface Pkce {
   verifier: string;
@@ -98,7 +99,7 @@ export function validateAuthorizationResponse(
   provider: ResolvedProvider,
   params: URLSearchParams,
   expectedState: string,
-): { code: string } {
+): { code: string; metadata?: Record<string, string> | undefined } {
   const codeParam = provider.template.grants.authorization_code?.responseCodeParam ?? 'code';
   for (const [name, value] of params) {
     // Names are attacker-chosen: only short ones are quoted back.
@@ -138,5 +139,29 @@ export function validateAuthorizationResponse(
   }
   const code = normalised.get('code');
   if (!code) throw new AuthorizationResponseError(`authorization response has no ${codeParam} parameter`);
-  return { code };
+  return { code, metadata: callbackMetadata(provider, params) };
+}
+
+/**
+ * The values the template keeps from the redirect back (`authorize.callbackParams`: Zoho `accounts-server`).
+ * They come from the browser, so each must match its declared pattern; the error names the parameter only.
+ */
+function callbackMetadata(
+  provider: ResolvedProvider,
+  params: URLSearchParams,
+): Record<string, string> | undefined {
+  const entries: [string, string][] = [];
+  for (const [name, spec] of Object.entries(provider.template.authorize.callbackParams)) {
+    const value = params.get(spec.param);
+    if (value === null || value === '') {
+      if (spec.required)
+        throw new AuthorizationResponseError(`authorization response has no ${spec.param} parameter`);
+      continue;
+    }
+    if (metadataProblem(value, spec.pattern)) {
+      throw new AuthorizationResponseError(`parameter ${spec.param} is not a value this provider sends`);
+    }
+    entries.push([name, value]);
+  }
+  return entries.length ? Object.fromEntries(entries) : undefined;
 }

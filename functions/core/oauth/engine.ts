@@ -204,7 +204,7 @@ function basicCredentials(username: string, password: string): string {
   return Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
 }
 
-/** Static credentials (Basic user:password, personal access tokens) as a never-expiring {@link TokenSet}. */
+/** Static credentials (Basic user:password, an API key or personal access token) as a never-expiring {@link TokenSet}. */
 export function staticTokenSet(
   provider: ResolvedProvider,
   secret: Readonly<Record<string, string | undefined>>,
@@ -214,6 +214,9 @@ export function staticTokenSet(
   if (!spec) throw new ConfigError(`provider ${provider.template.id} has no static grant`);
   const lookup = lookupFrom(provider.vars, secret);
   try {
+    if (spec.scheme === 'token') {
+      return { accessToken: interpolate(spec.token, lookup), tokenType: spec.tokenType, issuedAt: now };
+    }
     const username = interpolate(spec.username, lookup);
     const password = interpolate(spec.password, lookup);
     return { accessToken: basicCredentials(username, password), tokenType: 'Basic', issuedAt: now };

@@ -78,9 +78,11 @@ function readExpiry(
     at =
       spec.format === 'relative'
         ? now + Math.floor(n)
-        : spec.format === 'epoch-seconds'
-          ? Math.floor(n)
-          : Math.floor(n / 1000);
+        : spec.format === 'relative-millis'
+          ? now + Math.floor(n / 1000)
+          : spec.format === 'epoch-seconds'
+            ? Math.floor(n)
+            : Math.floor(n / 1000);
   }
   if (!plausibleTime(at)) throw malformed(`${what} (${describe(spec.field)}) is out of range`);
   return at;
@@ -117,6 +119,36 @@ function readString(body: Json, selector: FieldSelector, what: string): string |
   if (typeof raw === 'number') return String(raw);
   if (typeof raw !== 'string') throw malformed(`${what} (${describe(selector)}) is not a string`);
   return raw === '' ? undefined : raw;
+}
+
+/** Longest metadata value kept: an API base URL or an id, never a document. */
+export const MAX_METADATA_LENGTH = 1024;
+
+/**
+ * Checks one metadata value (from the token response or the callback URL): text (numbers as text), at most
+ * {@link MAX_METADATA_LENGTH} characters, matching `pattern` when one is declared. Returns the problem, never
+ * the value.
+ */
+export function metadataProblem(value: string, pattern: string | undefined): string | undefined {
+  if (value.length > MAX_METADATA_LENGTH) return `is longer than ${MAX_METADATA_LENGTH} characters`;
+  if (pattern !== undefined && !new RegExp(`^(?:${pattern})$`, 'u').test(value)) {
+    return 'does not match the pattern the template declares';
+  }
+  return undefined;
+}
+
+function readMetadata(body: Json, mapping: ResponseMapping): Record<string, string> | undefined {
+  const entries: [string, string][] = [];
+  for (const [name, spec] of Object.entries(mapping.metadata)) {
+    const withPattern = typeof spec === 'object' && 'field' in spec;
+    const selector = withPattern ? spec.field : spec;
+    const value = readString(body, selector, `metadata ${name}`);
+    if (value === undefined) continue;
+    const problem = metadataProblem(value, withPattern ? spec.pattern : undefined);
+    if (problem) throw malformed(`metadata ${name} (${describe(selector)}) ${problem}`);
+    entries.push([name, value]);
+  }
+  return entries.length ? Object.fromEntries(entries) : undefined;
 }
 
 export interface MappingDefaults {
@@ -167,6 +199,7 @@ export function mapTokenResponse(
     scopes,
     subject: mapping.subject ? readString(body, mapping.subject, 'subject') : undefined,
     idToken: readString(body, mapping.idToken, 'id token'),
+    metadata: readMetadata(body, mapping),
     issuedAt: now,
   };
 }

@@ -143,7 +143,7 @@ export function buildTokenRequest(
   const url = new URL(endpoint);
   const inQuery = spec.paramsIn === 'query' ? { ...params, ...query } : query;
   for (const [name, value] of Object.entries(inQuery)) url.searchParams.set(name, value);
-  if (spec.paramsIn === 'query') return { method: 'POST', url: url.toString(), headers };
+  if (spec.paramsIn === 'query') return { method: spec.method, url: url.toString(), headers };
   const { body, type } = encodeBody(spec.bodyEncoding, params);
   headers['content-type'] = type;
   return { method: 'POST', url: url.toString(), headers, body };

@@ -12,10 +12,20 @@ import { type ProviderTemplate, providerTemplateSchema } from './schema.js';
 import { checkVariableValue } from './variables.js';
 
 /** What may appear in a templated string besides declared variables, by where the string sits. */
-type Scope = 'url' | 'authorizeParam' | 'grantParam' | 'codeHeader' | 'static' | 'usage';
+type Scope =
+  | 'url'
+  | 'apiUrl'
+  | 'verifyUrl'
+  | 'authorizeParam'
+  | 'grantParam'
+  | 'codeHeader'
+  | 'static'
+  | 'usage';
 
 const RUNTIME_NAMES: Record<Scope, { names: readonly string[]; secret: boolean }> = {
   url: { names: [], secret: false },
+  apiUrl: { names: [], secret: false },
+  verifyUrl: { names: ['username'], secret: false },
   authorizeParam: { names: ['client_id'], secret: false },
   grantParam: { names: ['client_id'], secret: true },
   codeHeader: { names: ['code', 'client_id'], secret: true },
@@ -59,6 +69,14 @@ function* templatedStrings(t: ProviderTemplate): Generator<{ path: Path; value: 
   }
   for (const [name, grant] of Object.entries(t.grants)) {
     if (!grant) continue;
+    if ('verify' in grant) {
+      yield { path: ['grants', name, 'verify', 'url'], value: grant.verify.url, scope: 'verifyUrl' };
+      continue;
+    }
+    if ('token' in grant && 'tokenType' in grant) {
+      yield { path: ['grants', name, 'token'], value: grant.token, scope: 'static' };
+      continue;
+    }
     if ('scheme' in grant) {
       yield { path: ['grants', name, 'username'], value: grant.username, scope: 'static' };
       yield { path: ['grants', name, 'password'], value: grant.password, scope: 'static' };
@@ -74,7 +92,16 @@ function* templatedStrings(t: ProviderTemplate): Generator<{ path: Path; value: 
     if ('code' in grant && grant.code.in === 'header') {
       yield { path: ['grants', name, 'code', 'value'], value: grant.code.value, scope: 'codeHeader' };
     }
+    if ('assertion' in grant && grant.assertion.source === 'signed') {
+      for (const [k, v] of Object.entries(grant.assertion.claims)) {
+        yield { path: ['grants', name, 'assertion', 'claims', k], value: v, scope: 'grantParam' };
+      }
+    }
   }
+  if (t.clientAssertion?.audience) {
+    yield { path: ['clientAssertion', 'audience'], value: t.clientAssertion.audience, scope: 'url' };
+  }
+  if (t.api) yield { path: ['api', 'baseUrl'], value: t.api.baseUrl, scope: 'apiUrl' };
   const u = t.usage;
   if (u.in === 'basic') {
     yield { path: ['usage', 'username'], value: u.username, scope: 'usage' };
@@ -100,9 +127,32 @@ const RESERVED_AUTHORIZE_PARAMS = new Set([
   'code_challenge_method',
 ]);
 
+/** Patterns of the metadata a template declares (token-response fields and callback values); `''` = none. */
+function metadataPatterns(t: ProviderTemplate): Map<string, string> {
+  const patterns = new Map<string, string>();
+  for (const [name, spec] of Object.entries(t.response.metadata)) {
+    patterns.set(name, typeof spec === 'object' && 'field' in spec ? (spec.pattern ?? '') : '');
+  }
+  for (const [name, spec] of Object.entries(t.authorize.callbackParams)) patterns.set(name, spec.pattern);
+  return patterns;
+}
+
+/**
+ * An API base URL may start with a metadata value (Salesforce `instance_url`) only when that value's pattern
+ * itself pins the scheme: `https://` and no alternation at the top level.
+ */
+function pinsHttps(pattern: string): boolean {
+  return pattern.startsWith('https://') || pattern.startsWith('https:\\/\\/');
+}
+
 function checkPlaceholders(source: string, t: ProviderTemplate): void {
   const declared = new Set(Object.keys(t.variables));
+  const metadata = metadataPatterns(t);
   for (const { path, value, scope } of templatedStrings(t)) {
+    if (scope === 'apiUrl') {
+      checkApiUrl(source, t, path, value, metadata);
+      continue;
+    }
     const allowed = RUNTIME_NAMES[scope];
     // `${secret.client-id}` or `${ region }` would otherwise be sent literally.
     if (removePlaceholders(value).includes('${')) {
@@ -124,7 +174,7 @@ function checkPlaceholders(source: string, t: ProviderTemplate): void {
           : '';
         throw new TemplateError(source, formatPath(path), `undeclared variable \${${name}}${hint}`);
       }
-      if (scope === 'url') {
+      if (scope === 'url' || scope === 'verifyUrl') {
         const spec = t.variables[name];
         if (spec && spec.enum === undefined && spec.pattern === undefined) {
           throw new TemplateError(
@@ -135,7 +185,7 @@ function checkPlaceholders(source: string, t: ProviderTemplate): void {
         }
       }
     }
-    if (scope === 'url' && !URL_SCHEME.test(value)) {
+    if ((scope === 'url' || scope === 'verifyUrl') && !URL_SCHEME.test(value)) {
       throw new TemplateError(
         source,
         formatPath(path),
@@ -145,7 +195,84 @@ function checkPlaceholders(source: string, t: ProviderTemplate): void {
   }
 }
 
+/** `api.baseUrl`: variables under the URL rules, and declared metadata; only a pinned-https value may lead. */
+function checkApiUrl(
+  source: string,
+  t: ProviderTemplate,
+  path: Path,
+  value: string,
+  metadata: Map<string, string>,
+): void {
+  if (removePlaceholders(value).includes('${')) {
+    throw new TemplateError(
+      source,
+      formatPath(path),
+      'malformed placeholder: use ${name} with letters, digits, _ and dots only',
+    );
+  }
+  for (const name of placeholdersOf(value)) {
+    if (name.startsWith('metadata.')) {
+      const pattern = metadata.get(name.slice('metadata.'.length));
+      if (pattern === undefined) {
+        throw new TemplateError(
+          source,
+          formatPath(path),
+          `\${${name}} is not declared in response.metadata or authorize.callbackParams`,
+        );
+      }
+      if (pattern === '') {
+        throw new TemplateError(
+          source,
+          formatPath(path),
+          `\${${name}} is used in a URL, so its response.metadata entry must declare a pattern`,
+        );
+      }
+      continue;
+    }
+    const spec = t.variables[name];
+    if (!spec) throw new TemplateError(source, formatPath(path), `undeclared variable \${${name}}`);
+    if (spec.enum === undefined && spec.pattern === undefined) {
+      throw new TemplateError(
+        source,
+        formatPath(['variables', name]),
+        `variable ${name} is used in a URL and must declare an enum or a pattern`,
+      );
+    }
+  }
+  const leading = /^\$\{metadata\.([A-Za-z][A-Za-z0-9_]*)\}/.exec(value);
+  if (leading) {
+    if (!pinsHttps(metadata.get(leading[1] as string) ?? '')) {
+      throw new TemplateError(
+        source,
+        formatPath(path),
+        `a URL may start with \${metadata.${leading[1]}} only when its pattern starts with https://`,
+      );
+    }
+    return;
+  }
+  if (!URL_SCHEME.test(value)) {
+    throw new TemplateError(
+      source,
+      formatPath(path),
+      'a URL must start with https:// (the scheme and the host of http:// loopback URLs cannot be templated)',
+    );
+  }
+}
+
+/** Query parameters of the redirect back that the flow itself reads. */
+const RESERVED_CALLBACK_PARAMS = new Set(['code', 'state', 'iss', 'error', 'error_description', 'error_uri']);
+
 function checkRequestShapes(source: string, t: ProviderTemplate): void {
+  const codeParam = t.grants.authorization_code?.responseCodeParam;
+  for (const [name, spec] of Object.entries(t.authorize.callbackParams)) {
+    if (RESERVED_CALLBACK_PARAMS.has(spec.param) || spec.param === codeParam) {
+      throw new TemplateError(
+        source,
+        formatPath(['authorize', 'callbackParams', name, 'param']),
+        `${spec.param} is read by the callback itself and cannot be kept as metadata`,
+      );
+    }
+  }
   for (const name of Object.keys(t.authorize.params)) {
     if (RESERVED_AUTHORIZE_PARAMS.has(name)) {
       throw new TemplateError(
@@ -156,16 +283,24 @@ function checkRequestShapes(source: string, t: ProviderTemplate): void {
     }
   }
   for (const [name, grant] of Object.entries(t.grants)) {
-    if (!grant || 'scheme' in grant || grant.paramsIn !== 'query') continue;
+    if (!grant || 'scheme' in grant) continue;
+    if (grant.method === 'GET' && grant.paramsIn !== 'query') {
+      throw new TemplateError(
+        source,
+        formatPath(['grants', name, 'method']),
+        'a GET token request carries its parameters in the query: set paramsIn to query',
+      );
+    }
+    if (grant.paramsIn !== 'query') continue;
     // With paramsIn query, body client auth would put client_secret into the URL (proxy and access logs).
     const auths: [string, string][] = [['clientAuth', grant.clientAuth]];
     if ('publicClientAuth' in grant) auths.push(['publicClientAuth', grant.publicClientAuth]);
     for (const [key, auth] of auths) {
-      if (auth === 'body') {
+      if (auth === 'body' || auth === 'private_key_jwt') {
         throw new TemplateError(
           source,
           formatPath(['grants', name, key]),
-          'body client authentication cannot be combined with paramsIn query (the secret would be in the URL)',
+          `${auth} client authentication cannot be combined with paramsIn query (the credential would be in the URL)`,
         );
       }
     }

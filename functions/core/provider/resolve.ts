@@ -4,7 +4,7 @@
  * when the caller opts in (local mode and tests).
  */
 import { TemplateError } from '../errors.js';
-import { interpolate, lookupFrom, MissingValueError } from './interpolate.js';
+import { interpolate, lookupFrom, MissingValueError, placeholdersOf } from './interpolate.js';
 import { formatPath } from './json-path.js';
 import type { ProviderTemplate, TokenGrantName } from './schema.js';
 import { checkVariableValue, type VariableValue } from './variables.js';
@@ -35,6 +35,11 @@ export interface ResolvedProvider {
   readonly endpoints: ResolvedEndpoints;
   /** RFC 9207 issuer identifier, when the template declares one. */
   readonly issuer?: string | undefined;
+  /**
+   * The vendor's API base URL when it depends on variables only; a base that needs a connection's metadata
+   * (Salesforce `instance_url`) is resolved per connection by {@link apiBaseUrlFor}.
+   */
+  readonly apiBaseUrl?: string | undefined;
 }
 
 const LOOPBACK_HOSTS = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
@@ -130,9 +135,12 @@ export function resolveProvider(
       grants[name as TokenGrantName] = url(grant.endpoint, ['grants', name, 'endpoint']);
     }
   }
+  const api = template.api?.baseUrl;
+  const perConnection = api !== undefined && placeholdersOf(api).some((n) => n.startsWith('metadata.'));
   return {
     template,
     vars,
+    apiBaseUrl: perConnection ? undefined : url(api, ['api', 'baseUrl']),
     issuer: url(template.authorize.issuer, ['authorize', 'issuer']),
     endpoints: {
       authorize: url(e.authorize, ['endpoints', 'authorize']),
@@ -144,4 +152,33 @@ export function resolveProvider(
       grants,
     },
   };
+}
+
+/**
+ * The API base URL for one connection: {@link ResolvedProvider.apiBaseUrl}, or the template's `api.baseUrl`
+ * over the variables and the connection's metadata. Undefined when the template names none, or when a
+ * metadata value it needs is missing or does not make an https URL.
+ */
+export function apiBaseUrlFor(
+  provider: ResolvedProvider,
+  metadata: Readonly<Record<string, string>> | undefined,
+): string | undefined {
+  if (provider.apiBaseUrl !== undefined) return provider.apiBaseUrl;
+  const template = provider.template.api?.baseUrl;
+  if (template === undefined) return undefined;
+  const lookup = lookupFrom(provider.vars);
+  let resolved: string;
+  try {
+    resolved = interpolate(template, (name) =>
+      name.startsWith('metadata.')
+        ? metadata !== undefined && Object.hasOwn(metadata, name.slice(9))
+          ? metadata[name.slice(9)]
+          : undefined
+        : lookup(name),
+    );
+  } catch (e) {
+    if (e instanceof MissingValueError) return undefined;
+    throw e;
+  }
+  return checkEndpointUrl(resolved, {}) === undefined ? resolved : undefined;
 }

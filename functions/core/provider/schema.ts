@@ -8,6 +8,21 @@ import { z } from 'zod';
 
 const templateString = z.string().min(1);
 
+const metadataNameSchema = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'a metadata name');
+
+/** ECMAScript regex (`u` flag) a whole value must match; anchors are added. */
+const wholeValuePattern = z
+  .string()
+  .min(1)
+  .superRefine((pattern, ctx) => {
+    try {
+      new RegExp(pattern, 'u');
+      new RegExp(`^(?:${pattern})$`, 'u');
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: `not a valid regular expression (${(e as Error).message})` });
+    }
+  });
+
 /** A declared template variable (`region`, `realm`, `orgName`, `idsHost`, ...). */
 export const variableSchema = z
   .strictObject({
@@ -48,7 +63,7 @@ export const variableSchema = z
 export type VariableSpec = z.output<typeof variableSchema>;
 
 /** How the client authenticates at the token endpoint. https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1 */
-export const clientAuthSchema = z.enum(['basic', 'body', 'none']);
+export const clientAuthSchema = z.enum(['basic', 'body', 'none', 'private_key_jwt']);
 export type ClientAuth = z.infer<typeof clientAuthSchema>;
 
 /** Extra request parameters; values are templates. */
@@ -58,6 +73,8 @@ const paramsSchema = z.record(z.string().min(1), templateString);
 const tokenRequestShape = {
   /** The literal `grant_type` value sent to the vendor. */
   grantType: z.string().min(1),
+  /** HTTP method of the token request; `GET` needs `paramsIn: query` (a vendor that wants one). */
+  method: z.enum(['POST', 'GET']).default('POST'),
   /** Overrides `endpoints.token` for this grant. */
   endpoint: templateString.optional(),
   clientAuth: clientAuthSchema.default('basic'),
@@ -127,11 +144,29 @@ export const saml2BearerGrantSchema = z.strictObject({
   assertionParam: z.string().min(1).default('assertion'),
 });
 
+/** Where a JWT-bearer assertion comes from. */
+const jwtAssertionSourceSchema = z.discriminatedUnion('source', [
+  /** The caller supplies it (a service with its own signed assertion). */
+  z.strictObject({ source: z.literal('caller') }),
+  /** A JWT credential the vendor's console issued, kept in the integration's secret (RingCentral JWT). */
+  z.strictObject({ source: z.literal('secret'), field: z.string().min(1).default('jwt') }),
+  /**
+   * tokenvend signs it with the secret's `private_key` (`clientAssertion.alg`); claim values are templates over
+   * variables, `client_id` and `${secret.*}`. `iat`, `exp` and `jti` are added.
+   */
+  z.strictObject({
+    source: z.literal('signed'),
+    claims: z.record(z.string().min(1), templateString),
+    lifetimeSeconds: z.number().int().min(30).max(3600).default(300),
+  }),
+]);
+
 /** RFC 7523 JWT bearer grant (RingCentral's JWT flow). https://www.rfc-editor.org/rfc/rfc7523#section-2.1 */
 export const jwtBearerGrantSchema = z.strictObject({
   ...tokenRequestShape,
   grantType: z.string().min(1).default('urn:ietf:params:oauth:grant-type:jwt-bearer'),
   assertionParam: z.string().min(1).default('assertion'),
+  assertion: jwtAssertionSourceSchema.default({ source: 'caller' }),
 });
 
 /** Resource owner password grant (legacy; RFC 9700 discourages it). */
@@ -140,12 +175,43 @@ export const passwordGrantSchema = z.strictObject({
   grantType: z.string().min(1).default('password'),
 });
 
-/** Static credentials (Basic user:password, personal access tokens): no token endpoint at all. */
-export const staticGrantSchema = z.strictObject({
+/**
+ * Static credentials: no token endpoint at all. `basic`: `Basic base64(user:password)`; `token`: an API key or
+ * personal access token, sent the way the template's `usage` says (`X-Api-Key: ...`, `Token token=...`).
+ */
+export const staticGrantSchema = z.union([
+  z.strictObject({
+    scheme: z.literal('basic').default('basic'),
+    /** Template over `${secret.*}` and variables. */
+    username: templateString,
+    password: templateString,
+  }),
+  z.strictObject({
+    scheme: z.literal('token'),
+    /** Template over `${secret.*}` and variables. */
+    token: templateString,
+    /** The `${token_type}` of the usage template. */
+    tokenType: z.string().min(1).default('Token'),
+  }),
+]);
+export type StaticGrantSpec = z.output<typeof staticGrantSchema>;
+
+/**
+ * Per-user credentials (Cisco Finesse without SSO): each user posts their own username and password to
+ * `POST /connect/{integration}/credentials`; tokenvend checks them once against `verify` with Basic and
+ * stores them encrypted like tokens. No token endpoint.
+ */
+export const userCredentialsGrantSchema = z.strictObject({
   scheme: z.literal('basic').default('basic'),
-  /** Template over `${secret.*}` and variables. */
-  username: templateString,
-  password: templateString,
+  username: z.strictObject({
+    /** ECMAScript regex the whole username must match (it is placed into the verify URL). */
+    pattern: wholeValuePattern,
+  }),
+  verify: z.strictObject({
+    /** Template over variables and `${username}` (URL-encoded). */
+    url: templateString,
+    method: z.literal('GET').default('GET'),
+  }),
 });
 
 export const grantsSchema = z
@@ -157,11 +223,15 @@ export const grantsSchema = z
     jwt_bearer: jwtBearerGrantSchema.optional(),
     password: passwordGrantSchema.optional(),
     static: staticGrantSchema.optional(),
+    user_credentials: userCredentialsGrantSchema.optional(),
   })
   .refine((g) => Object.values(g).some((v) => v !== undefined), { message: 'declare at least one grant' });
 export type GrantsSpec = z.output<typeof grantsSchema>;
 export type GrantName = keyof GrantsSpec;
-export type TokenGrantName = Exclude<GrantName, 'static'>;
+/** Grants that obtain tokens at a token endpoint (not `static` or `user_credentials`). */
+export type TokenGrantName = Exclude<GrantName, 'static' | 'user_credentials'>;
+/** Grants whose credentials need no token endpoint. */
+export const CREDENTIAL_GRANTS = ['static', 'user_credentials'] as const;
 
 /** Picks one response field: a dot path (`data.access_token`) or a regex over top-level names. */
 export const fieldSelectorSchema = z.union([
@@ -187,11 +257,22 @@ export const fieldSelectorSchema = z.union([
 ]);
 export type FieldSelector = z.infer<typeof fieldSelectorSchema>;
 
+const metadataFieldSchema = z.strictObject({
+  field: fieldSelectorSchema,
+  pattern: wholeValuePattern.optional(),
+});
+
 /** How an expiry field is expressed. */
 const expirySchema = z.strictObject({
   field: fieldSelectorSchema,
   /** `relative`: seconds from now; `epoch-seconds` / `epoch-millis`: absolute; `iso8601`: absolute date. */
-  format: z.enum(['relative', 'epoch-seconds', 'epoch-millis', 'iso8601']).default('relative'),
+  /**
+   * `relative`: seconds from now; `relative-millis`: milliseconds from now; `epoch-seconds` / `epoch-millis`:
+   * absolute; `iso8601`: absolute date.
+   */
+  format: z
+    .enum(['relative', 'relative-millis', 'epoch-seconds', 'epoch-millis', 'iso8601'])
+    .default('relative'),
 });
 
 export const responseMappingSchema = z.strictObject({
@@ -207,6 +288,11 @@ export const responseMappingSchema = z.strictObject({
   expiryFromJwt: z.boolean().default(true),
   /** Used when the response names no token type. */
   defaultTokenType: z.string().min(1).default('Bearer'),
+  /**
+   * Token-response fields kept on the connection and returned by `/vend` (Salesforce `instance_url`, Zoom
+   * `api_url`): name -> selector, or `{field, pattern}` when the value must match (required for use in URLs).
+   */
+  metadata: z.record(metadataNameSchema, z.union([fieldSelectorSchema, metadataFieldSchema])).default({}),
 });
 export type ResponseMapping = z.output<typeof responseMappingSchema>;
 
@@ -287,6 +373,34 @@ export const authorizeSchema = z.strictObject({
   issuer: templateString.optional(),
   /** RFC 9207: the vendor always sends `iss`; a response without it is rejected. */
   issParameterSupported: z.boolean().default(false),
+  /**
+   * Values the vendor adds to the redirect back (Zoho `accounts-server`, a PBX host): kept as connection
+   * metadata under the given name. The pattern is required: these arrive from the browser.
+   */
+  callbackParams: z
+    .record(
+      metadataNameSchema,
+      z.strictObject({
+        param: z.string().min(1),
+        pattern: wholeValuePattern,
+        required: z.boolean().default(false),
+      }),
+    )
+    .default({}),
+});
+
+/** Where the vendor's API lives, so consumers (and the proxy) know where to send the token. */
+export const apiSchema = z.strictObject({
+  /** URL template over variables and `${metadata.<name>}`. */
+  baseUrl: templateString,
+});
+
+/** `private_key_jwt` client authentication. https://www.rfc-editor.org/rfc/rfc7523#section-2.2 */
+export const clientAssertionSchema = z.strictObject({
+  alg: z.enum(['RS256', 'PS256', 'ES256']).default('RS256'),
+  /** URL template; the token endpoint when unset. */
+  audience: templateString.optional(),
+  lifetimeSeconds: z.number().int().min(60).max(600).default(300),
 });
 
 export const providerTemplateSchema = z
@@ -304,10 +418,13 @@ export const providerTemplateSchema = z
       scopeDelimiter: ' ',
       defaultScopes: [],
       issParameterSupported: false,
+      callbackParams: {},
     }),
     grants: grantsSchema,
     response: responseMappingSchema.default(() => responseMappingSchema.parse({})),
     refresh: refreshPolicySchema.default(() => refreshPolicySchema.parse({})),
+    api: apiSchema.optional(),
+    clientAssertion: clientAssertionSchema.optional(),
     usage: tokenUsageSchema.default({
       in: 'header',
       name: 'Authorization',
@@ -333,7 +450,9 @@ export const providerTemplateSchema = z
         message: 'endpoints.jwks (OpenID Connect) needs the issuer its ID tokens name',
       });
     }
-    const tokenGrants = (Object.keys(t.grants) as GrantName[]).filter((g) => g !== 'static' && t.grants[g]);
+    const tokenGrants = (Object.keys(t.grants) as GrantName[]).filter(
+      (g) => !(CREDENTIAL_GRANTS as readonly string[]).includes(g) && t.grants[g],
+    );
     for (const g of tokenGrants) {
       const spec = t.grants[g as TokenGrantName];
       if (!spec?.endpoint && !t.endpoints.token && !t.endpoints.discovery) {

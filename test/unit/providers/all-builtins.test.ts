@@ -12,7 +12,7 @@ import { requestToken, staticTokenSet } from '../../../functions/core/oauth/engi
 import type { FetchLike } from '../../../functions/core/oauth/http.js';
 import type { GrantInput } from '../../../functions/core/oauth/token-request.js';
 import type { ResolvedProvider } from '../../../functions/core/provider/resolve.js';
-import type { TokenGrantName } from '../../../functions/core/provider/schema.js';
+import { CREDENTIAL_GRANTS, type TokenGrantName } from '../../../functions/core/provider/schema.js';
 import { cases, type GrantCase } from './cases.js';
 import { basicFor, basicOf, builtin, confidentialClient, NOW, REDIRECT_URI, tok } from './support.js';
 
@@ -113,7 +113,7 @@ describe('every built-in provider through the engine', () => {
     expect(Object.keys(cases).sort()).toEqual([...templates.keys()].sort());
     for (const [id, template] of templates) {
       const declared = Object.keys(template.grants).filter(
-        (g) => g !== 'static' && template.grants[g as TokenGrantName],
+        (g) => !(CREDENTIAL_GRANTS as readonly string[]).includes(g) && template.grants[g as TokenGrantName],
       );
       expect({ id, grants: Object.keys(cases[id]?.grants ?? {}).sort() }).toEqual({
         id,

@@ -77,6 +77,8 @@ const webexAnswer = () => ({
 });
 const talkdeskToken = 'https://acme.talkdeskid.eu/oauth/token';
 const zendeskToken = 'https://acme.zendesk.com/oauth/tokens';
+/** The template's defaults, sent as JSON strings (template parameters are strings). */
+const zendeskLifetimes = { expires_in: '1800', refresh_token_expires_in: '2592000' };
 const cxoneToken = 'https://cxone.niceincontact.com/auth/token';
 const cxoneAnswer = () => ({
   access_token: tok('at'),
@@ -399,18 +401,28 @@ const contactCenterCases: Record<string, ProviderCase> = {
         grantType: 'authorization_code',
         auth: 'body',
         encoding: 'json',
-        response: withRefresh({ scope: 'read', expires_in: 172800, refresh_token_expires_in: 7776000 }),
-        expiresIn: 172800,
-        refreshExpiresIn: 7776000,
+        params: zendeskLifetimes,
+        response: withRefresh({ scope: 'read', expires_in: 1800, refresh_token_expires_in: 2592000 }),
+        expiresIn: 1800,
+        refreshExpiresIn: 2592000,
       },
       refresh_token: {
         url: zendeskToken,
         grantType: 'refresh_token',
         auth: 'body',
         encoding: 'json',
-        response: withRefresh({ scope: 'read', expires_in: 172800, refresh_token_expires_in: 7776000 }),
-        expiresIn: 172800,
-        refreshExpiresIn: 7776000,
+        params: zendeskLifetimes,
+        response: withRefresh({ scope: 'read', expires_in: 1800, refresh_token_expires_in: 2592000 }),
+        expiresIn: 1800,
+        refreshExpiresIn: 2592000,
+      },
+      client_credentials: {
+        url: zendeskToken,
+        grantType: 'client_credentials',
+        auth: 'body',
+        encoding: 'json',
+        response: bearer({ scope: 'read', expires_in: 1800 }),
+        expiresIn: 1800,
       },
     },
   },

@@ -1,3 +1,4 @@
+import { loadBuiltinProviders } from '../../../functions/adapters/provider-files.js';
 import { TemplateError } from '../../../functions/core/errors.js';
 import { buildAuthorizationUrl, createPkce } from '../../../functions/core/oauth/authorize.js';
 import {
@@ -8,6 +9,7 @@ import {
 import { selectField } from '../../../functions/core/oauth/response-mapping.js';
 import { buildTokenRequest } from '../../../functions/core/oauth/token-request.js';
 import { processTokenResponse } from '../../../functions/core/oauth/token-response.js';
+import { checkVariableValue } from '../../../functions/core/provider/variables.js';
 import { builtin, confidentialClient, jsonOf, NOW, REDIRECT_URI, reply, tok } from './support.js';
 
 describe('zendesk template', () => {
@@ -34,6 +36,8 @@ describe('zendesk template', () => {
     );
     expect(ac.headers['content-type']).toBe('application/json');
     expect(ac.headers.authorization).toBeUndefined();
+    // Zendesk: clients that do not ask get tokens of their old kind; expires_in / refresh_token_expires_in
+    // ask for expiring ones (defaults 30 min / 30 days).
     expect(jsonOf(ac)).toEqual({
       grant_type: 'authorization_code',
       code,
@@ -41,6 +45,8 @@ describe('zendesk template', () => {
       code_verifier: pkce.verifier,
       client_id: client.client_id,
       client_secret: client.client_secret,
+      expires_in: '1800',
+      refresh_token_expires_in: '2592000',
     });
     const refreshToken = tok('rt');
     expect(jsonOf(buildTokenRequest(p, { grant: 'refresh_token', refreshToken }, client))).toEqual({
@@ -48,7 +54,75 @@ describe('zendesk template', () => {
       refresh_token: refreshToken,
       client_id: client.client_id,
       client_secret: client.client_secret,
+      expires_in: '1800',
+      refresh_token_expires_in: '2592000',
     });
+  });
+
+  it('sends the lifetimes an integration chooses, within the ranges Zendesk accepts', async () => {
+    const p = await builtin('zendesk', {
+      subdomain: 'acme',
+      accessTokenExpiresIn: 300,
+      refreshTokenExpiresIn: 7776000,
+    });
+    const client = confidentialClient();
+    const refreshToken = tok('rt');
+    expect(jsonOf(buildTokenRequest(p, { grant: 'refresh_token', refreshToken }, client))).toMatchObject({
+      expires_in: '300',
+      refresh_token_expires_in: '7776000',
+    });
+    for (const vars of [
+      { accessTokenExpiresIn: 299 },
+      { accessTokenExpiresIn: 172801 },
+      { accessTokenExpiresIn: 1800.5 },
+      { accessTokenExpiresIn: '1800' },
+      { refreshTokenExpiresIn: 604799 },
+      { refreshTokenExpiresIn: 7776001 },
+    ]) {
+      await expect(builtin('zendesk', { subdomain: 'acme', ...vars })).rejects.toThrow(TemplateError);
+    }
+  });
+
+  it('bounds expires_in to 300..172800 and refresh_token_expires_in to 604800..7776000 exactly', async () => {
+    const template = (await loadBuiltinProviders()).get('zendesk');
+    const access = template?.variables.accessTokenExpiresIn;
+    const refresh = template?.variables.refreshTokenExpiresIn;
+    if (!access || !refresh) throw new Error('zendesk lifetime variables missing');
+    for (let n = 0; n <= 200_000; n++) {
+      if ((checkVariableValue(access, n) === undefined) !== (n >= 300 && n <= 172_800)) {
+        throw new Error(`accessTokenExpiresIn wrongly judges ${n}`);
+      }
+    }
+    const probes = [0, 9, 604_799, 604_800, 604_801, 609_999, 999_999, 1_000_000, 7_699_999, 7_775_999];
+    for (const base of [...probes, 7_776_000, 7_776_001, 9_999_999, 10_000_000]) {
+      for (const n of [base - 1, base, base + 1]) {
+        expect({ n, ok: checkVariableValue(refresh, n) === undefined }).toEqual({
+          n,
+          ok: n >= 604_800 && n <= 7_776_000,
+        });
+      }
+    }
+    for (let n = 0; n <= 8_000_000; n += 997) {
+      if ((checkVariableValue(refresh, n) === undefined) !== (n >= 604_800 && n <= 7_776_000)) {
+        throw new Error(`refreshTokenExpiresIn wrongly judges ${n}`);
+      }
+    }
+  });
+
+  it('has a client_credentials grant: JSON body with the client credentials, not refreshable', async () => {
+    const p = await builtin('zendesk', { subdomain: 'acme' });
+    const client = confidentialClient();
+    const cc = buildTokenRequest(p, { grant: 'client_credentials', scopes: ['read'] }, client);
+    expect(cc.url).toBe('https://acme.zendesk.com/oauth/tokens');
+    expect(cc.headers['content-type']).toBe('application/json');
+    expect(cc.headers.authorization).toBeUndefined();
+    expect(jsonOf(cc)).toMatchObject({
+      grant_type: 'client_credentials',
+      client_id: client.client_id,
+      client_secret: client.client_secret,
+      scope: 'read',
+    });
+    expect(p.template.grants.client_credentials?.refreshable).toBe(false);
   });
 
   it('maps expiring tokens, revokes the current token with DELETE and reads user.id', async () => {

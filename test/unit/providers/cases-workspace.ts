@@ -1,4 +1,57 @@
-/** End-to-end cases (see cases.ts) of the workspace and telephony templates (Microsoft Entra ID / Teams, GoTo Connect, 3CX, Wildix, Vonage). */
+/**
+ * End-to-end cases (see cases.ts) of the workspace, telephony and conversation-intelligence templates: Microsoft
+ * Entra ID (Graph, Teams), GoTo Connect, 3CX, Wildix, Zoho Desk, Gong and Vonage Business Communications. Answers
+ * follow the vendors' documented token responses (sources in each docs/providers/<id>.md); tokens are generated
+ * per call.
+ */
 import type { ProviderCase } from './cases.js';
+import { tok } from './support.js';
 
-export const workspaceCases: Record<string, ProviderCase> = {};
+const entraTenant = '8eaef023-2b34-4da1-9baa-8bc8c9d6a490';
+const entraToken = `https://login.microsoftonline.com/${entraTenant}/oauth2/v2.0/token`;
+/** Microsoft's sample answer: `expires_in` 3599, a refresh token only with `offline_access`. */
+const entraAnswer = () => ({
+  token_type: 'Bearer',
+  scope: 'https://graph.microsoft.com/User.Read',
+  expires_in: 3599,
+  ext_expires_in: 3599,
+  access_token: tok('at'),
+  refresh_token: tok('rt'),
+});
+
+export const workspaceCases: Record<string, ProviderCase> = {
+  'microsoft-entra': {
+    vars: { tenant: entraTenant },
+    grants: {
+      authorization_code: {
+        url: entraToken,
+        grantType: 'authorization_code',
+        auth: 'body',
+        encoding: 'form',
+        response: entraAnswer,
+        expiresIn: 3599,
+      },
+      refresh_token: {
+        url: entraToken,
+        grantType: 'refresh_token',
+        auth: 'body',
+        encoding: 'form',
+        response: entraAnswer,
+        expiresIn: 3599,
+      },
+      client_credentials: {
+        url: entraToken,
+        grantType: 'client_credentials',
+        auth: 'body',
+        encoding: 'form',
+        response: () => ({
+          token_type: 'Bearer',
+          expires_in: 3599,
+          ext_expires_in: 3599,
+          access_token: tok('at'),
+        }),
+        expiresIn: 3599,
+      },
+    },
+  },
+};

@@ -160,5 +160,7 @@ export function sandboxTemplate(): Record<string, unknown> {
     },
     response: { expiryFromJwt: false },
     refresh: { rotates: true, refreshAt: { kind: 'before-expiry', seconds: 60 } },
+    // Its API is the OIDC userinfo endpoint (`GET /me`): what `api_base_url` of a vend points at.
+    api: { baseUrl: 'http://127.0.0.1:${port}' },
   };
 }

@@ -92,8 +92,16 @@ describe('npm start without a config file (the sandbox)', () => {
     const body = (await vended.json()) as {
       access_token: string;
       authorization: { header: string; value: string };
+      api_base_url: string;
     };
     expect(body.authorization).toEqual({ header: 'Authorization', value: `Bearer ${body.access_token}` });
+    // The vend says where the vendor's API is; the token works there.
+    expect(body.api_base_url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const me = await fetch(`${body.api_base_url}/me`, {
+      headers: { [body.authorization.header]: body.authorization.value },
+    });
+    expect(me.status).toBe(200);
+    expect(((await me.json()) as { sub?: string }).sub).toBeTruthy();
 
     const service = await fetch(`${server.url}/service/vend/sandbox/demo`);
     expect(service.status).toBe(200);

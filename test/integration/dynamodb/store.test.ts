@@ -104,6 +104,23 @@ describe('DynamoConnectionStore', () => {
     expect(all).toMatchObject({ refreshDueAt: input.refreshDueAt, expiresAt: input.expiresAt });
   });
 
+  it('keeps template metadata through a put and a refresh commit', async () => {
+    const s = store();
+    const metadata = { instance_url: 'https://acme.my.salesforce.com', user: '42' };
+    const input = connection('metadata-holder', now(), { tokens: tokens(now(), { metadata }) });
+    await s.put(input);
+    expect((await s.get(input, { consistent: true }))?.tokens.metadata).toEqual(metadata);
+    const moved = { instance_url: 'https://acme2.my.salesforce.com' };
+    await s.commitRefresh(input, {
+      version: 1,
+      owner: 'refresher',
+      tokens: tokens(now(), { metadata: moved }),
+      now: now(),
+      force: true,
+    });
+    expect((await s.get(input, { consistent: true }))?.tokens.metadata).toEqual(moved);
+  });
+
   it('bumps the version when a new consent replaces a connection, clearing lease and needs_reauth', async () => {
     const s = store();
     const first = await s.put(connection('bob', now()));

@@ -19,6 +19,16 @@ const entraAnswer = () => ({
   refresh_token: tok('rt'),
 });
 
+const gongToken = 'https://app.gong.io/oauth2/generate-customer-token';
+const gongAnswer = () => ({
+  access_token: tok('at'),
+  refresh_token: tok('rt'),
+  scope: 'api:calls:read:basic api:users:read',
+  token_type: 'bearer',
+  expires_in: 86400,
+  api_base_url_for_customer: 'https://company-17.api.gong.io',
+});
+
 export const workspaceCases: Record<string, ProviderCase> = {
   'microsoft-entra': {
     vars: { tenant: entraTenant },
@@ -51,6 +61,27 @@ export const workspaceCases: Record<string, ProviderCase> = {
           access_token: tok('at'),
         }),
         expiresIn: 3599,
+      },
+    },
+  },
+  gong: {
+    vars: {},
+    grants: {
+      authorization_code: {
+        url: gongToken,
+        grantType: 'authorization_code',
+        auth: 'basic',
+        encoding: 'form',
+        response: gongAnswer,
+        expiresIn: 86400,
+      },
+      refresh_token: {
+        url: gongToken,
+        grantType: 'refresh_token',
+        auth: 'basic',
+        encoding: 'form',
+        response: gongAnswer,
+        expiresIn: 86400,
       },
     },
   },

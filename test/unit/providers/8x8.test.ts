@@ -31,4 +31,8 @@ describe('8x8 template', () => {
     expect(tokens).toMatchObject({ accessToken: at, tokenType: 'Bearer', expiresAt: NOW + 1799 });
     expect(authorizationFor(p, tokens)).toEqual({ header: 'Authorization', value: `Bearer ${at}` });
   });
+
+  it('vends the API base https://api.8x8.com', async () => {
+    expect((await builtin('8x8')).apiBaseUrl).toBe('https://api.8x8.com');
+  });
 });

@@ -48,4 +48,8 @@ describe('aircall template', () => {
     const tokens = staticTokenSet(p, secret, NOW);
     expect(authorizationFor(p, tokens).value).toBe(basicOf(secret.api_id, secret.api_token));
   });
+
+  it('vends the Public API base https://api.aircall.io/v1', async () => {
+    expect((await builtin('aircall')).apiBaseUrl).toBe('https://api.aircall.io/v1');
+  });
 });

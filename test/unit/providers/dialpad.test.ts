@@ -50,4 +50,11 @@ describe('dialpad template', () => {
     expect(tokens).toMatchObject({ accessToken: at, tokenType: 'Bearer', expiresAt: undefined });
     expect(authorizationFor(p, tokens)).toEqual({ header: 'Authorization', value: `Bearer ${at}` });
   });
+
+  it('vends the API base of the host: https://<host>/api/v2', async () => {
+    expect((await builtin('dialpad')).apiBaseUrl).toBe('https://dialpad.com/api/v2');
+    expect((await builtin('dialpad', { host: 'sandbox.dialpad.com' })).apiBaseUrl).toBe(
+      'https://sandbox.dialpad.com/api/v2',
+    );
+  });
 });

@@ -242,4 +242,12 @@ describe('genesys-cloud template', () => {
     });
     expect(p.template.endpoints.userinfo?.subject).toBe('id');
   });
+
+  it('vends the API base of the region: https://api.<region>/api/v2', async () => {
+    expect((await builtin('genesys-cloud')).apiBaseUrl).toBe('https://api.mypurecloud.com/api/v2');
+    expect((await builtin('genesys-cloud', vars)).apiBaseUrl).toBe('https://api.mypurecloud.ie/api/v2');
+    expect((await builtin('genesys-cloud', { region: 'mxc1.pure.cloud' })).apiBaseUrl).toBe(
+      'https://api.mxc1.pure.cloud/api/v2',
+    );
+  });
 });

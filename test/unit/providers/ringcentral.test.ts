@@ -172,4 +172,11 @@ describe('ringcentral template', () => {
     });
     expect(formOf(revoke ?? {})).toEqual({ token: tokens.refreshToken, token_type_hint: 'refresh_token' });
   });
+
+  it('vends the REST API base of the platform host: https://<host>/restapi/v1.0', async () => {
+    expect((await builtin('ringcentral')).apiBaseUrl).toBe('https://platform.ringcentral.com/restapi/v1.0');
+    expect((await builtin('ringcentral', { host: 'platform.devtest.ringcentral.com' })).apiBaseUrl).toBe(
+      'https://platform.devtest.ringcentral.com/restapi/v1.0',
+    );
+  });
 });

@@ -168,4 +168,11 @@ describe('sipgate template', () => {
       client_secret: client.client_secret,
     });
   });
+
+  it('vends the REST API base https://api.sipgate.com/v2 whatever the realm', async () => {
+    expect((await builtin('sipgate')).apiBaseUrl).toBe('https://api.sipgate.com/v2');
+    expect((await builtin('sipgate', { realm: 'third-party' })).apiBaseUrl).toBe(
+      'https://api.sipgate.com/v2',
+    );
+  });
 });

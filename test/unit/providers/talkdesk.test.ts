@@ -82,4 +82,37 @@ describe('talkdesk template', () => {
     });
     expect(authorizationFor(p, tokens)).toEqual({ header: 'Authorization', value: `Bearer ${at}` });
   });
+
+  it('knows the identity hosts of all four regions (US, EU, Canada, Australia)', async () => {
+    for (const region of ['talkdeskid.com', 'talkdeskid.eu', 'talkdeskidca.com', 'talkdeskid.au']) {
+      expect((await builtin('talkdesk', { account: 'acme', region })).endpoints).toMatchObject({
+        authorize: `https://acme.${region}/oauth/authorize`,
+        token: `https://acme.${region}/oauth/token`,
+      });
+    }
+    // Not talkdeskid.ca: Canada's identity host is talkdeskidca.com.
+    await expect(builtin('talkdesk', { account: 'acme', region: 'talkdeskid.ca' })).rejects.toThrow(
+      TemplateError,
+    );
+  });
+
+  it('vends the API gateway of the region named by apiHost', async () => {
+    expect((await builtin('talkdesk', { account: 'acme' })).apiBaseUrl).toBe('https://api.talkdeskapp.com');
+    expect(
+      (await builtin('talkdesk', { account: 'acme', region: 'talkdeskid.eu', apiHost: 'api.talkdeskapp.eu' }))
+        .apiBaseUrl,
+    ).toBe('https://api.talkdeskapp.eu');
+    expect(
+      (
+        await builtin('talkdesk', {
+          account: 'acme',
+          region: 'talkdeskidca.com',
+          apiHost: 'api.talkdeskappca.com',
+        })
+      ).apiBaseUrl,
+    ).toBe('https://api.talkdeskappca.com');
+    await expect(builtin('talkdesk', { account: 'acme', apiHost: 'api.evil.example' })).rejects.toThrow(
+      TemplateError,
+    );
+  });
 });

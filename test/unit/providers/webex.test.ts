@@ -79,4 +79,8 @@ describe('webex template', () => {
     expect(buildUserinfoRequest(p, tokens).url).toBe('https://webexapis.com/v1/people/me');
     expect(buildRevokeRequest(p, tokens, confidentialClient())).toBeUndefined();
   });
+
+  it('vends the API base https://webexapis.com/v1', async () => {
+    expect((await builtin('webex')).apiBaseUrl).toBe('https://webexapis.com/v1');
+  });
 });

@@ -157,4 +157,10 @@ describe('zendesk template', () => {
     const subject = p.template.endpoints.userinfo?.subject ?? '';
     expect(selectField({ user: { id: 35436, name: 'Agent' } }, subject)).toBe(35436);
   });
+
+  it('vends the API base of the subdomain: https://<subdomain>.zendesk.com/api/v2', async () => {
+    expect((await builtin('zendesk', { subdomain: 'acme' })).apiBaseUrl).toBe(
+      'https://acme.zendesk.com/api/v2',
+    );
+  });
 });

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../../functions/core/errors.js';
+import { ConfigError, MalformedResponseError } from '../../../functions/core/errors.js';
 import { buildAuthorizationUrl, createPkce } from '../../../functions/core/oauth/authorize.js';
 import {
   authorizationFor,
@@ -7,6 +7,7 @@ import {
 } from '../../../functions/core/oauth/engine.js';
 import { buildTokenRequest } from '../../../functions/core/oauth/token-request.js';
 import { processTokenResponse } from '../../../functions/core/oauth/token-response.js';
+import { apiBaseUrlFor } from '../../../functions/core/provider/resolve.js';
 import {
   basicFor,
   builtin,
@@ -114,5 +115,50 @@ describe('zoom template', () => {
       headers: { authorization: basicFor(client) },
     });
     expect(formOf(revoke ?? {})).toEqual({ token: tokens.accessToken, token_type_hint: 'access_token' });
+  });
+
+  it('keeps the api_url of the token answer and vends <api_url>/v2 as the API base (Zoom regional clusters)', async () => {
+    const p = await builtin('zoom', { accountId: 'AbCdEf123_-xyz' });
+    // Zoom's changelog "Regional cluster API URL returned in access token response": api.zoom.us (global),
+    // eu01api.zoom.us, sg01api.zoom.us, sa01api.zoom.us.
+    for (const apiUrl of ['https://api.zoom.us', 'https://eu01api.zoom.us', 'https://sg01api.zoom.us']) {
+      const tokens = processTokenResponse(
+        p,
+        reply({
+          access_token: tok('at'),
+          token_type: 'bearer',
+          refresh_token: tok('rt'),
+          expires_in: 3599,
+          scope: 'user:read:admin',
+          api_url: apiUrl,
+        }),
+        NOW,
+      );
+      expect(tokens.metadata).toEqual({ api_url: apiUrl });
+      expect(apiBaseUrlFor(p, tokens.metadata)).toBe(`${apiUrl}/v2`);
+    }
+    // Without api_url there is no base to vend (the caller may still use https://api.zoom.us/v2).
+    const bare = processTokenResponse(
+      p,
+      reply({ access_token: tok('at'), token_type: 'bearer', expires_in: 3599 }),
+      NOW,
+    );
+    expect(bare.metadata).toBeUndefined();
+    expect(p.apiBaseUrl).toBeUndefined();
+    expect(apiBaseUrlFor(p, bare.metadata)).toBeUndefined();
+    // An api_url outside zoom.us would send the token elsewhere: the answer is refused.
+    for (const evil of [
+      'https://api.zoom.us.evil.example',
+      'http://api.zoom.us',
+      'https://evil.example/api.zoom.us',
+    ]) {
+      expect(() =>
+        processTokenResponse(
+          p,
+          reply({ access_token: tok('at'), token_type: 'bearer', expires_in: 3599, api_url: evil }),
+          NOW,
+        ),
+      ).toThrow(MalformedResponseError);
+    }
   });
 });

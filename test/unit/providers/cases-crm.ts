@@ -1,4 +1,52 @@
-/** End-to-end cases (see cases.ts) of the CRM and helpdesk templates (Salesforce, HubSpot, ServiceNow, Zoho Desk, Freshdesk, Intercom, Front, Gorgias, Help Scout, Gong). */
+/**
+ * End-to-end cases (see cases.ts) of the CRM and helpdesk templates (Salesforce, HubSpot, ServiceNow, Zoho Desk,
+ * Freshdesk, Intercom, Front, Gorgias, Help Scout, Gong). Answers follow the vendors' documented token responses
+ * (sources in each docs/providers/<id>.md); tokens are generated per call.
+ */
 import type { ProviderCase } from './cases.js';
+import { tok } from './support.js';
 
-export const crmCases: Record<string, ProviderCase> = {};
+const sfToken = 'https://acme.my.salesforce.com/services/oauth2/token';
+/** Salesforce answers without `expires_in`: the session timeout governs the token (template default 900 s). */
+const sfAnswer = (refresh: boolean) => () => ({
+  access_token: `00D5g000004${tok('at')}`,
+  ...(refresh ? { refresh_token: tok('rt') } : {}),
+  signature: tok('sig'),
+  scope: 'api refresh_token',
+  instance_url: 'https://acme.my.salesforce.com',
+  id: 'https://login.salesforce.com/id/00D5g000004ABCD/0055g000003EFGH',
+  token_type: 'Bearer',
+  issued_at: '1900000000000',
+});
+
+export const crmCases: Record<string, ProviderCase> = {
+  salesforce: {
+    vars: { loginHost: 'acme.my.salesforce.com' },
+    grants: {
+      authorization_code: {
+        url: sfToken,
+        grantType: 'authorization_code',
+        auth: 'body',
+        encoding: 'form',
+        response: sfAnswer(true),
+        expiresIn: 900,
+      },
+      refresh_token: {
+        url: sfToken,
+        grantType: 'refresh_token',
+        auth: 'body',
+        encoding: 'form',
+        response: sfAnswer(false),
+        expiresIn: 900,
+      },
+      client_credentials: {
+        url: sfToken,
+        grantType: 'client_credentials',
+        auth: 'body',
+        encoding: 'form',
+        response: sfAnswer(false),
+        expiresIn: 900,
+      },
+    },
+  },
+};

@@ -18,6 +18,14 @@ const sfAnswer = (refresh: boolean) => () => ({
   token_type: 'Bearer',
   issued_at: '1900000000000',
 });
+const snowToken = 'https://acme.service-now.com/oauth_token.do';
+const snowAnswer = () => ({
+  access_token: tok('at'),
+  refresh_token: tok('rt'),
+  scope: 'useraccount',
+  token_type: 'Bearer',
+  expires_in: 1799,
+});
 
 export const crmCases: Record<string, ProviderCase> = {
   salesforce: {
@@ -46,6 +54,27 @@ export const crmCases: Record<string, ProviderCase> = {
         encoding: 'form',
         response: sfAnswer(false),
         expiresIn: 900,
+      },
+    },
+  },
+  servicenow: {
+    vars: { instance: 'acme' },
+    grants: {
+      authorization_code: {
+        url: snowToken,
+        grantType: 'authorization_code',
+        auth: 'body',
+        encoding: 'form',
+        response: snowAnswer,
+        expiresIn: 1799,
+      },
+      refresh_token: {
+        url: snowToken,
+        grantType: 'refresh_token',
+        auth: 'body',
+        encoding: 'form',
+        response: snowAnswer,
+        expiresIn: 1799,
       },
     },
   },

@@ -26,6 +26,17 @@ const snowAnswer = () => ({
   token_type: 'Bearer',
   expires_in: 1799,
 });
+const hubspotToken = 'https://api.hubapi.com/oauth/v3/token';
+const hubspotAnswer = () => ({
+  token_use: 'access_token',
+  token_type: 'bearer',
+  access_token: tok('at'),
+  refresh_token: tok('rt'),
+  expires_in: 1800,
+  hub_id: 62515,
+  user_id: 123456,
+  scopes: ['oauth', 'crm.objects.contacts.read'],
+});
 
 export const crmCases: Record<string, ProviderCase> = {
   salesforce: {
@@ -75,6 +86,27 @@ export const crmCases: Record<string, ProviderCase> = {
         encoding: 'form',
         response: snowAnswer,
         expiresIn: 1799,
+      },
+    },
+  },
+  hubspot: {
+    vars: {},
+    grants: {
+      authorization_code: {
+        url: hubspotToken,
+        grantType: 'authorization_code',
+        auth: 'body',
+        encoding: 'form',
+        response: hubspotAnswer,
+        expiresIn: 1800,
+      },
+      refresh_token: {
+        url: hubspotToken,
+        grantType: 'refresh_token',
+        auth: 'body',
+        encoding: 'form',
+        response: hubspotAnswer,
+        expiresIn: 1800,
       },
     },
   },

@@ -110,4 +110,19 @@ export const crmCases: Record<string, ProviderCase> = {
       },
     },
   },
+  intercom: {
+    vars: { region: 'eu.intercom' },
+    grants: {
+      authorization_code: {
+        url: 'https://api.eu.intercom.io/auth/eagle/token',
+        grantType: 'authorization_code',
+        auth: 'body',
+        encoding: 'form',
+        response: () => {
+          const token = tok('at');
+          return { token_type: 'Bearer', token, access_token: token };
+        },
+      },
+    },
+  },
 };

@@ -125,4 +125,12 @@ export const crmCases: Record<string, ProviderCase> = {
       },
     },
   },
+  freshdesk: {
+    vars: { domain: 'acme' },
+    grants: {},
+    static: () => {
+      const secret = { api_key: tok('api-key') };
+      return { secret, username: secret.api_key, password: 'X' };
+    },
+  },
 };

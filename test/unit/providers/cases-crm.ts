@@ -37,6 +37,14 @@ const hubspotAnswer = () => ({
   user_id: 123456,
   scopes: ['oauth', 'crm.objects.contacts.read'],
 });
+const frontToken = 'https://app.frontapp.com/oauth/token';
+/** Front sends `expires_at`, not `expires_in`; the template takes the documented hour instead (see front.md). */
+const frontAnswer = () => ({
+  access_token: tok('at'),
+  refresh_token: tok('rt'),
+  expires_at: 1_900_003_600,
+  token_type: 'Bearer',
+});
 
 export const crmCases: Record<string, ProviderCase> = {
   salesforce: {
@@ -131,6 +139,27 @@ export const crmCases: Record<string, ProviderCase> = {
     static: () => {
       const secret = { api_key: tok('api-key') };
       return { secret, username: secret.api_key, password: 'X' };
+    },
+  },
+  front: {
+    vars: {},
+    grants: {
+      authorization_code: {
+        url: frontToken,
+        grantType: 'authorization_code',
+        auth: 'basic',
+        encoding: 'form',
+        response: frontAnswer,
+        expiresIn: 3600,
+      },
+      refresh_token: {
+        url: frontToken,
+        grantType: 'refresh_token',
+        auth: 'basic',
+        encoding: 'form',
+        response: frontAnswer,
+        expiresIn: 3600,
+      },
     },
   },
 };

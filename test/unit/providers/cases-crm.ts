@@ -45,6 +45,15 @@ const frontAnswer = () => ({
   expires_at: 1_900_003_600,
   token_type: 'Bearer',
 });
+const gorgiasToken = 'https://acme.gorgias.com/oauth/token';
+const gorgiasAnswer = () => ({
+  access_token: tok('at'),
+  refresh_token: tok('rt'),
+  id_token: tok('idt'),
+  token_type: 'Bearer',
+  expires_in: 86400,
+  scope: 'openid email profile offline',
+});
 
 export const crmCases: Record<string, ProviderCase> = {
   salesforce: {
@@ -160,6 +169,31 @@ export const crmCases: Record<string, ProviderCase> = {
         response: frontAnswer,
         expiresIn: 3600,
       },
+    },
+  },
+  gorgias: {
+    vars: { account: 'acme' },
+    grants: {
+      authorization_code: {
+        url: gorgiasToken,
+        grantType: 'authorization_code',
+        auth: 'basic',
+        encoding: 'form',
+        response: gorgiasAnswer,
+        expiresIn: 86400,
+      },
+      refresh_token: {
+        url: gorgiasToken,
+        grantType: 'refresh_token',
+        auth: 'basic',
+        encoding: 'form',
+        response: gorgiasAnswer,
+        expiresIn: 86400,
+      },
+    },
+    static: () => {
+      const secret = { username: 'agent@acme.example', api_key: tok('api-key') };
+      return { secret, username: secret.username, password: secret.api_key };
     },
   },
 };

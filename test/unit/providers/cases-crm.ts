@@ -54,6 +54,7 @@ const gorgiasAnswer = () => ({
   expires_in: 86400,
   scope: 'openid email profile offline',
 });
+const helpScoutToken = 'https://api.helpscout.net/v2/oauth2/token';
 
 export const crmCases: Record<string, ProviderCase> = {
   salesforce: {
@@ -194,6 +195,45 @@ export const crmCases: Record<string, ProviderCase> = {
     static: () => {
       const secret = { username: 'agent@acme.example', api_key: tok('api-key') };
       return { secret, username: secret.username, password: secret.api_key };
+    },
+  },
+  'help-scout': {
+    vars: {},
+    grants: {
+      authorization_code: {
+        url: helpScoutToken,
+        grantType: 'authorization_code',
+        auth: 'body',
+        encoding: 'form',
+        response: () => ({
+          access_token: tok('at'),
+          refresh_token: tok('rt'),
+          token_type: 'bearer',
+          expires_in: 172800,
+        }),
+        expiresIn: 172800,
+      },
+      refresh_token: {
+        url: helpScoutToken,
+        grantType: 'refresh_token',
+        auth: 'body',
+        encoding: 'form',
+        response: () => ({
+          access_token: tok('at'),
+          refresh_token: tok('rt'),
+          token_type: 'bearer',
+          expires_in: 172800,
+        }),
+        expiresIn: 172800,
+      },
+      client_credentials: {
+        url: helpScoutToken,
+        grantType: 'client_credentials',
+        auth: 'body',
+        encoding: 'form',
+        response: () => ({ access_token: tok('at'), token_type: 'bearer', expires_in: 172800 }),
+        expiresIn: 172800,
+      },
     },
   },
 };

@@ -29,6 +29,16 @@ const gongAnswer = () => ({
   api_base_url_for_customer: 'https://company-17.api.gong.io',
 });
 
+const zohoToken = 'https://accounts.zoho.eu/oauth/v2/token';
+/** Zoho Accounts' answer; a refresh answer carries no new refresh token. */
+const zohoAnswer = (refresh: boolean) => () => ({
+  access_token: `1000.${tok('at')}`,
+  ...(refresh ? { refresh_token: `1000.${tok('rt')}` } : {}),
+  api_domain: 'https://www.zohoapis.eu',
+  token_type: 'Bearer',
+  expires_in: 3600,
+});
+
 export const workspaceCases: Record<string, ProviderCase> = {
   'microsoft-entra': {
     vars: { tenant: entraTenant },
@@ -82,6 +92,27 @@ export const workspaceCases: Record<string, ProviderCase> = {
         encoding: 'form',
         response: gongAnswer,
         expiresIn: 86400,
+      },
+    },
+  },
+  'zoho-desk': {
+    vars: { dc: 'zoho.eu' },
+    grants: {
+      authorization_code: {
+        url: zohoToken,
+        grantType: 'authorization_code',
+        auth: 'body',
+        encoding: 'form',
+        response: zohoAnswer(true),
+        expiresIn: 3600,
+      },
+      refresh_token: {
+        url: zohoToken,
+        grantType: 'refresh_token',
+        auth: 'body',
+        encoding: 'form',
+        response: zohoAnswer(false),
+        expiresIn: 3600,
       },
     },
   },

@@ -84,6 +84,12 @@ export const API_ACCESS: Readonly<Record<string, FunctionAccess>> = {
     table: [{ actions: ['dynamodb:DeleteItem', 'dynamodb:UpdateItem'] }],
     key: { actions: BOTH, kinds: ['parked_tokens', ...CONNECTION_KINDS], subjects: ['user'] },
   },
+  // TokenLifecycle.storeNewConnection (put) of the user's own Basic credentials: the item it writes holds an
+  // access token only (put removes any refresh and id token in the same update), so that is all it decrypts.
+  'connect-credentials': {
+    table: [{ actions: ['dynamodb:UpdateItem'] }],
+    key: { actions: BOTH, kinds: ['access_token'], subjects: ['user'] },
+  },
   // AssertionReplayGuard.claim (PutItem), TokenLifecycle.storeNewConnection (put); SP-initiated login stores and
   // consumes the AuthnRequest ID (PutItem, UpdateItem) and a frontend-started sign-in parks the tokens for the
   // claim (PutItem, GenerateDataKey under `parked_tokens`).

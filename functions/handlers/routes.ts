@@ -65,6 +65,17 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     timeoutSeconds: 20,
   },
   {
+    // Checks a user's own vendor credentials once at the vendor, then stores them (encrypted) as the caller's
+    // connection (grants.user_credentials). No client secret: the check is the user's own Basic sign-in.
+    entry: 'connect-credentials',
+    routes: [{ method: 'POST', path: '/connect/{integration}/credentials', auth: 'jwt' }],
+    table: 'readWrite',
+    key: 'encryptDecrypt',
+    secrets: false,
+    events: true,
+    timeoutSeconds: 20,
+  },
+  {
     // The SAML routes of an integration: the ACS (parks tokens for a frontend-started sign-in), SP-initiated
     // login (stores the request ID) and the SP metadata (reads the SP certificates from the secret).
     entry: 'saml-acs',

@@ -2,6 +2,7 @@
 import type { Context } from 'aws-lambda';
 import { createConnectHandler } from '../handlers/connect.js';
 import { createConnectClaimHandler } from '../handlers/connect-claim.js';
+import { createConnectCredentialsHandler } from '../handlers/connect-credentials.js';
 import { createConnectionsHandler } from '../handlers/connections.js';
 import { createHealthHandler } from '../handlers/health.js';
 import type { HttpEvent, HttpResult } from '../handlers/middleware/types.js';
@@ -17,6 +18,7 @@ export const HANDLER_FACTORIES: Record<string, (getApp: AppProvider) => HttpLamb
   health: createHealthHandler,
   connect: createConnectHandler,
   'connect-claim': createConnectClaimHandler,
+  'connect-credentials': createConnectCredentialsHandler,
   'oauth-callback': createOAuthCallbackHandler,
   'saml-acs': createSamlAcsHandler,
   vend: createVendHandler,

@@ -554,6 +554,7 @@ describe('TokenvendStack least privilege', () => {
     connect: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'] },
     'oauth-callback': { actions: ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
     'connect-claim': { actions: ['dynamodb:DeleteItem', 'dynamodb:UpdateItem'] },
+    'connect-credentials': { actions: ['dynamodb:UpdateItem'] },
     'saml-acs': { actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] },
     vend: { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] },
     connections: { actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query'] },
@@ -569,6 +570,11 @@ describe('TokenvendStack least privilege', () => {
     'connect-claim': {
       actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
       kinds: ['parked_tokens', ...TOKENS],
+      subjects: ['user:*'],
+    },
+    'connect-credentials': {
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      kinds: ['access_token'],
       subjects: ['user:*'],
     },
     'saml-acs': {

@@ -32,6 +32,12 @@ export async function listConnections(deps: FlowDeps, subject: string): Promise<
     }));
 }
 
+/**
+ * Grants whose stored credentials are a password pair (`Basic user:password`), not a token the vendor issued:
+ * there is nothing to revoke, and a revocation request would send the password to the revocation endpoint.
+ */
+const NOT_REVOCABLE: ReadonlySet<string> = new Set(['user_credentials', 'static']);
+
 /** Two more tries with full jitter before the caller hears 502/504 and nothing is deleted. */
 export const REVOKE_RETRY = { retries: 2, minTimeout: 200, maxTimeout: 2_000, randomize: true } as const;
 
@@ -48,7 +54,8 @@ export async function disconnect(
   const key = { integration: integration.id, subject: input.subject };
   const connection = await deps.store.get(key, { consistent: true, secrets: 'all' });
   if (!connection) throw new NotConnectedError(integration.id);
-  if (connection.status !== 'revoked' && integration.provider.template.endpoints.revoke) {
+  const revocable = connection.status !== 'revoked' && !NOT_REVOCABLE.has(connection.grant);
+  if (revocable && integration.provider.template.endpoints.revoke) {
     const engine = { fetch: deps.fetch, timeoutMs: deps.vendorTimeoutMs, now: deps.now };
     await pRetry(
       () =>

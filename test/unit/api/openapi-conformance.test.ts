@@ -103,6 +103,13 @@ beforeAll(async () => {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(issuer.jwks));
         return;
       }
+      const agent = /^\/finesse\/api\/User\/([^/]+)$/.exec(path)?.[1];
+      if (req.method === 'GET' && agent) {
+        // Finesse-shaped: the user's own Basic credentials, password `right-<name>`.
+        const expected = `Basic ${Buffer.from(`${agent}:right-${agent}`).toString('base64')}`;
+        res.writeHead(req.headers.authorization === expected ? 200 : 401).end();
+        return;
+      }
       if (req.method === 'GET') {
         res.writeHead(500).end();
         return;
@@ -150,6 +157,20 @@ beforeAll(async () => {
           idpSsoUrl: 'https://idp.example.com/sso',
           spEntityId: `${BASE}/sp`,
         },
+      },
+      'acme-agents': {
+        provider: {
+          id: 'acme-agents',
+          name: 'acme-agents',
+          endpoints: {},
+          grants: {
+            user_credentials: {
+              username: { pattern: '[a-z0-9]{1,32}' },
+              verify: { url: `${vendorUrl}/finesse/api/User/\${username}` },
+            },
+          },
+        },
+        secret,
       },
       'acme-svc': {
         provider: template('acme-svc', { client_credentials: { refreshable: false } }),
@@ -495,6 +516,44 @@ describe('the handlers answer as docs/openapi.yaml says', () => {
     expect((await call('DELETE', '/connections/acme', { headers: carol })).statusCode).toBe(204);
     expect(revokeCalls).toBe(2);
     expect((await call('GET', '/vend/acme', { headers: carol })).statusCode).toBe(404);
+  });
+
+  it('credentials: the vendor checks them, the caller vends them as Basic; every refusal', async () => {
+    const gina = await token('gina');
+    const post = (integration: string, body: unknown, auth: Record<string, string> = gina) =>
+      call('POST', `/connect/${integration}/credentials`, {
+        headers: { ...auth, ...JSON_TYPE },
+        body: JSON.stringify(body),
+      });
+    const good = { username: 'gina', password: 'right-gina' };
+    expect((await post('acme-agents', good, {})).statusCode).toBe(401);
+    const refusals: Array<[string, unknown, number, string]> = [
+      ['acme-agents', { username: 'gina', password: 'wrong' }, 400, 'invalid_grant'],
+      ['acme-agents', { username: 'gina' }, 400, 'invalid_request'],
+      ['acme-agents', { ...good, extra: 1 }, 400, 'invalid_request'],
+      ['acme-agents', { username: 'Gina!', password: 'x' }, 400, 'invalid_request'],
+      ['acme', good, 400, 'unsupported_grant_type'],
+      ['nope', good, 404, 'unknown_integration'],
+    ];
+    for (const [integration, body, status, error] of refusals) {
+      const answer = await post(integration, body);
+      expect({ integration, status: answer.statusCode, error: answer.json?.error }).toEqual({
+        integration,
+        status,
+        error,
+      });
+    }
+    expect((await call('GET', '/vend/acme-agents', { headers: gina })).statusCode).toBe(404);
+    const connected = await post('acme-agents', good);
+    expect([connected.statusCode, connected.json]).toEqual([
+      200,
+      { integration: 'acme-agents', status: 'connected' },
+    ]);
+    const vended = await call('GET', '/vend/acme-agents', { headers: gina });
+    expect(vended.json?.authorization).toEqual({
+      header: 'Authorization',
+      value: `Basic ${Buffer.from('gina:right-gina').toString('base64')}`,
+    });
   });
 
   it('vend of a dead grant: 409 needs_reauth with reason and connect hint', async () => {

@@ -19,7 +19,13 @@ import {
   claimConnection,
 } from '../../../functions/core/flows/claim.js';
 import { TooManyConnectFlowsError } from '../../../functions/core/flows/connect.js';
-import { integrationOf } from '../../../functions/core/flows/deps.js';
+import {
+  CredentialsRefusedError,
+  connectWithCredentials,
+  credentialsOf,
+  verifyOutcome,
+} from '../../../functions/core/flows/credentials.js';
+import { type FlowDeps, integrationOf } from '../../../functions/core/flows/deps.js';
 import { onBehalfSubject } from '../../../functions/core/flows/on-behalf-vend.js';
 import { checkReturnUrl } from '../../../functions/core/flows/return-url.js';
 import {
@@ -399,6 +405,45 @@ describe('docs/openapi.yaml', () => {
           thrown(() => jsonBody(event({ 'content-type': 'text/plain' }, '{}'))),
           new ConfigError('bad config'),
         ],
+      ],
+      [
+        'POST /connect/{integration}/credentials',
+        async () => {
+          const acme = { id: 'acme', provider: vendor, config: {} } as never;
+          const checked = (status: number, headers: Record<string, string> = {}) =>
+            verifyOutcome(acme, vendorResponse(status, {}, headers), 0) as Error;
+          return [
+            new CallerAuthError('missing'),
+            new CallerAuthUnavailableError(10),
+            await unknownIntegration(),
+            thrown(() => credentialsOf({ username: 'agent1001' })),
+            thrown(() => credentialsOf({ username: 'a', password: 'p', extra: 1 })),
+            thrown(() => jsonBody(event({ 'content-type': 'text/plain' }, '{}'))),
+            // The test provider declares no user_credentials grant.
+            await rejection(
+              connectWithCredentials(
+                {
+                  deployment: { config: {}, integrations: new Map([['acme', acme]]) },
+                  providers: new DiscoveredProviders({
+                    fetch,
+                    timeoutMs: 1000,
+                    allowInsecureLoopback: false,
+                  }),
+                } as unknown as FlowDeps,
+                { integration: 'acme', subject: 'alice', body: { username: 'a', password: 'p' } },
+              ),
+            ),
+            new CredentialsRefusedError('finesse', 401),
+            checked(403),
+            checked(500),
+            checked(503, { 'retry-after': '7' }),
+            checked(429, { 'retry-after': '7' }),
+            checked(302),
+            checked(404),
+            await timeout(),
+            new ConfigError('bad config'),
+          ];
+        },
       ],
       [
         'GET /oauth/{integration}/callback',

@@ -19,6 +19,16 @@ const entraAnswer = () => ({
   refresh_token: tok('rt'),
 });
 
+const gotoToken = 'https://authentication.logmeininc.com/oauth/token';
+/** GoTo's answer; a refresh answer usually repeats no refresh token. */
+const gotoAnswer = (refresh: boolean) => () => ({
+  access_token: tok('at'),
+  token_type: 'Bearer',
+  ...(refresh ? { refresh_token: tok('rt') } : {}),
+  expires_in: 3600,
+  scope: 'users.v1.lines.read calls.v2.initiate',
+  principal: 'mahar.singh@company.com',
+});
 const gongToken = 'https://app.gong.io/oauth2/generate-customer-token';
 const gongAnswer = () => ({
   access_token: tok('at'),
@@ -112,6 +122,27 @@ export const workspaceCases: Record<string, ProviderCase> = {
         auth: 'body',
         encoding: 'form',
         response: zohoAnswer(false),
+        expiresIn: 3600,
+      },
+    },
+  },
+  'goto-connect': {
+    vars: {},
+    grants: {
+      authorization_code: {
+        url: gotoToken,
+        grantType: 'authorization_code',
+        auth: 'basic',
+        encoding: 'form',
+        response: gotoAnswer(true),
+        expiresIn: 3600,
+      },
+      refresh_token: {
+        url: gotoToken,
+        grantType: 'refresh_token',
+        auth: 'basic',
+        encoding: 'form',
+        response: gotoAnswer(false),
         expiresIn: 3600,
       },
     },

@@ -44,16 +44,25 @@ export function isPrincipalAllowed(allowList: readonly string[], principal: stri
   });
 }
 
-function grantInput(
+/**
+ * The grant input of a service connection: nothing from a caller, so the credentials come from the client
+ * secret (`jwt_assertion` for a `jwt_bearer` grant whose assertion source is `caller`; `username` and `password`).
+ * A `jwt_bearer` template that reads its assertion from the secret or signs one needs nothing here.
+ */
+export function serviceGrantInput(
+  integration: Pick<Integration, 'id' | 'provider'>,
   grant: string,
   secret: ClientSecret,
   scopes: string[] | undefined,
-  id: string,
 ): GrantInput {
+  const id = integration.id;
   switch (grant) {
     case 'client_credentials':
       return { grant, scopes };
     case 'jwt_bearer':
+      if ((integration.provider.template.grants.jwt_bearer?.assertion.source ?? 'caller') !== 'caller') {
+        return { grant, scopes };
+      }
       if (!secret.jwt_assertion)
         throw new ConfigError(
           `integration ${id}: the jwt_bearer service connection needs secret.jwt_assertion`,
@@ -84,7 +93,7 @@ async function obtain(
     );
   }
   return withClientSecret(deps.secrets, integration.id, (secret) =>
-    requestToken(integration.provider, grantInput(grant, secret, scopes, integration.id), secret, {
+    requestToken(integration.provider, serviceGrantInput(integration, grant, secret, scopes), secret, {
       fetch: deps.fetch,
       timeoutMs: deps.vendorTimeoutMs,
       now: deps.now,

@@ -14,7 +14,8 @@ import {
 import { interpolate, lookupFrom, MissingValueError } from '../provider/interpolate.js';
 import type { ResolvedProvider } from '../provider/resolve.js';
 import type { TokenSet } from '../token-set.js';
-import { applyClientAuth, type ClientSecret } from './client-auth.js';
+import { signedClient, signedRevokeClient } from './client-assertion.js';
+import { applyClientAuth, type ClientSecret, hasCredentialFor } from './client-auth.js';
 import type { FetchLike, HttpRequest } from './http.js';
 import { selectField } from './response-mapping.js';
 import { send } from './send.js';
@@ -44,12 +45,14 @@ export async function requestToken(
   client: ClientSecret,
   deps: EngineDeps,
 ): Promise<TokenSet> {
-  const request = buildTokenRequest(provider, input, client);
+  const now = (deps.now ?? nowSeconds)();
+  // JWTs of private_key_jwt and signed jwt_bearer assertions are signed here, fresh for this request.
+  const request = buildTokenRequest(provider, input, await signedClient(provider, input, client, now));
   const response = await send(request, {
     fetch: deps.fetch,
     timeoutMs: deps.timeoutMs ?? DEFAULT_TIMEOUT_MS,
   });
-  const tokens = processTokenResponse(provider, response, (deps.now ?? nowSeconds)());
+  const tokens = processTokenResponse(provider, response, now);
   if (tokens.idToken === undefined || (input.grant === 'authorization_code' && isOidc(provider))) {
     return tokens;
   }
@@ -338,7 +341,8 @@ export async function resolveSubject(
 
 /**
  * The revocation request (RFC 7009 form post with client auth, or a DELETE authenticated by the access
- * token itself as Genesys does), or undefined when the provider has no revocation endpoint.
+ * token itself as Genesys does), or undefined when the provider has no revocation endpoint. With
+ * `private_key_jwt`, `client` must carry a client assertion (`signedRevokeClient`; {@link revokeTokens} does it).
  * https://www.rfc-editor.org/rfc/rfc7009#section-2.1
  */
 export function buildRevokeRequest(
@@ -362,7 +366,9 @@ export function buildRevokeRequest(
     token,
     token_type_hint: token === tokens.refreshToken ? 'refresh_token' : 'access_token',
   };
-  applyClientAuth(client.client_secret ? spec.clientAuth : 'none', client, { headers, params });
+  // A client without the credential revocation asks for (a public client) sends only its client_id.
+  const auth = hasCredentialFor(spec.clientAuth, client) ? spec.clientAuth : 'none';
+  applyClientAuth(auth, client, { headers, params });
   return { method: spec.method, url, headers, body: new URLSearchParams(params).toString() };
 }
 
@@ -373,7 +379,8 @@ export async function revokeTokens(
   client: ClientSecret,
   deps: EngineDeps,
 ): Promise<boolean> {
-  const request = buildRevokeRequest(provider, tokens, client);
+  const signed = await signedRevokeClient(provider, client, (deps.now ?? nowSeconds)());
+  const request = buildRevokeRequest(provider, tokens, signed);
   if (!request) return false;
   const response = await send(request, {
     fetch: deps.fetch,

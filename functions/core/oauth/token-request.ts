@@ -2,13 +2,13 @@
  * Building token endpoint requests for every grant, from template data only. Pure: returns an
  * {@link HttpRequest}; sending and reading the answer live elsewhere.
  * https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3, #section-6, #section-4.4, #section-4.3;
- * https://www.rfc-editor.org/rfc/rfc7522#section-2.1; https://www.rfc-editor.org/rfc/rfc7523#section-2.1
+ * https://www.rfc-editor.org/rfc/rfc7522#section-2.1; https://www.rfc-editor.org/rfc/rfc7523#section-2.1, #section-2.2
  */
 import { ConfigError } from '../errors.js';
 import { interpolate, lookupFrom, MissingValueError, type ValueLookup } from '../provider/interpolate.js';
 import type { ResolvedProvider } from '../provider/resolve.js';
 import type { ClientAuth, GrantsSpec, TokenGrantName } from '../provider/schema.js';
-import { applyClientAuth, type ClientSecret, isPublicClient } from './client-auth.js';
+import { applyClientAuth, type ClientSecret, isPublicClient, SIGNED_ASSERTIONS } from './client-auth.js';
 import type { HttpRequest } from './http.js';
 
 /** What a caller supplies for each grant. */
@@ -24,7 +24,15 @@ export type GrantInput =
       assertionXml?: string | undefined;
       scopes?: readonly string[] | undefined;
     }
-  | { grant: 'jwt_bearer'; assertion: string; scopes?: readonly string[] | undefined }
+  | {
+      grant: 'jwt_bearer';
+      /**
+       * The caller's assertion; used only when the template's `grants.jwt_bearer.assertion.source` is `caller`
+       * (the default). `secret` and `signed` sources need none.
+       */
+      assertion?: string | undefined;
+      scopes?: readonly string[] | undefined;
+    }
   | { grant: 'password'; username: string; password: string; scopes?: readonly string[] | undefined };
 
 type TokenGrantSpec = NonNullable<GrantsSpec[TokenGrantName]>;
@@ -71,25 +79,83 @@ function fill(provider: ResolvedProvider, template: string, lookup: ValueLookup)
   }
 }
 
-/** Builds the token request for `input` against `provider` with `client`'s credentials. */
+/** The token endpoint `grant` posts to: the grant's own `endpoint`, else `endpoints.token`. */
+export function tokenEndpointFor(provider: ResolvedProvider, grant: TokenGrantName): string {
+  const endpoint = provider.endpoints.grants[grant] ?? provider.endpoints.token;
+  if (!endpoint) throw new ConfigError(`provider ${provider.template.id} has no token endpoint`);
+  return endpoint;
+}
+
+/** The client authentication `grant` uses for `client`: a public client's `publicClientAuth`, else `clientAuth`. */
+export function tokenClientAuth(
+  provider: ResolvedProvider,
+  grant: TokenGrantName,
+  client: ClientSecret,
+): ClientAuth {
+  const spec = grantSpec(provider, grant);
+  if ('publicClientAuth' in spec && isPublicClient(client)) return spec.publicClientAuth;
+  return spec.clientAuth;
+}
+
+/**
+ * The RFC 7523 §2.1 assertion of a JWT bearer request, from where the template says: the caller's, a field of
+ * the client secret (a JWT credential the vendor's console issued), or the one signed for this request.
+ */
+function jwtBearerAssertion(
+  provider: ResolvedProvider,
+  spec: NonNullable<GrantsSpec['jwt_bearer']>,
+  input: Extract<GrantInput, { grant: 'jwt_bearer' }>,
+  client: ClientSecret,
+): string {
+  const id = provider.template.id;
+  const source = spec.assertion;
+  switch (source.source) {
+    case 'caller':
+      if (!input.assertion) {
+        throw new ConfigError(`the jwt_bearer grant of ${id} needs the caller's assertion`);
+      }
+      return input.assertion;
+    case 'secret': {
+      // Own keys only: `constructor` must not find Object.prototype's members.
+      const value = Object.hasOwn(client, source.field) ? client[source.field] : undefined;
+      if (!value) {
+        throw new ConfigError(
+          `the jwt_bearer grant of ${id} reads secret.${source.field}, which this integration's secret does not have`,
+        );
+      }
+      return value;
+    }
+    case 'signed': {
+      const signed = client[SIGNED_ASSERTIONS]?.grantAssertion;
+      if (!signed) {
+        throw new ConfigError(`the jwt_bearer grant of ${id} needs an assertion signed for this request`);
+      }
+      return signed;
+    }
+  }
+}
+
+/**
+ * Builds the token request for `input` against `provider` with `client`'s credentials. Synchronous: JWTs this
+ * request needs (`private_key_jwt`, a signed JWT-bearer assertion) are signed beforehand and carried by
+ * `client` (`signedClient` in `client-assertion.ts`; `requestToken` does both).
+ */
 export function buildTokenRequest(
   provider: ResolvedProvider,
   input: GrantInput,
   client: ClientSecret,
 ): HttpRequest {
   const spec = grantSpec(provider, input.grant);
-  const endpoint = provider.endpoints.grants[input.grant] ?? provider.endpoints.token;
-  if (!endpoint) throw new ConfigError(`provider ${provider.template.id} has no token endpoint`);
+  const endpoint = tokenEndpointFor(provider, input.grant);
   const delimiter = provider.template.authorize.scopeDelimiter;
   const headers: Record<string, string> = { accept: 'application/json' };
   const params: Record<string, string> = { grant_type: spec.grantType };
   const query: Record<string, string> = {};
-  let auth: ClientAuth = spec.clientAuth;
+  const auth = tokenClientAuth(provider, input.grant, client);
 
   switch (input.grant) {
     case 'authorization_code': {
       const ac = grantSpec(provider, 'authorization_code') as NonNullable<GrantsSpec['authorization_code']>;
-      if (isPublicClient(client)) auth = ac.publicClientAuth;
       if (ac.code.in === 'header') {
         headers[ac.code.name.toLowerCase()] = fill(
           provider,
@@ -107,7 +173,6 @@ export function buildTokenRequest(
     }
     case 'refresh_token': {
       const rt = grantSpec(provider, 'refresh_token') as NonNullable<GrantsSpec['refresh_token']>;
-      if (isPublicClient(client)) auth = rt.publicClientAuth;
       params[rt.refreshTokenParam] = input.refreshToken;
       if (input.scopes?.length) params.scope = input.scopes.join(delimiter);
       break;
@@ -120,7 +185,7 @@ export function buildTokenRequest(
     }
     case 'jwt_bearer': {
       const jb = grantSpec(provider, 'jwt_bearer') as NonNullable<GrantsSpec['jwt_bearer']>;
-      params[jb.assertionParam] = input.assertion;
+      params[jb.assertionParam] = jwtBearerAssertion(provider, jb, input, client);
       if (input.scopes?.length) params.scope = input.scopes.join(delimiter);
       break;
     }

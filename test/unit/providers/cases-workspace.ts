@@ -147,4 +147,17 @@ export const workspaceCases: Record<string, ProviderCase> = {
       },
     },
   },
+  '3cx': {
+    vars: { host: 'acme.3cx.eu' },
+    grants: {
+      client_credentials: {
+        url: 'https://acme.3cx.eu/connect/token',
+        grantType: 'client_credentials',
+        auth: 'body',
+        encoding: 'form',
+        response: () => ({ token_type: 'Bearer', expires_in: 3600, access_token: tok('at') }),
+        expiresIn: 3600,
+      },
+    },
+  },
 };

@@ -49,6 +49,16 @@ const zohoAnswer = (refresh: boolean) => () => ({
   expires_in: 3600,
 });
 
+const vonageToken = 'https://api.vonage.com/token';
+/** Vonage's documented answer: a day-long access token, a 7-day single-use refresh token. */
+const vonageAnswer = () => ({
+  access_token: tok('at'),
+  refresh_token: tok('rt'),
+  scope: 'default',
+  token_type: 'Bearer',
+  expires_in: 86400,
+});
+
 export const workspaceCases: Record<string, ProviderCase> = {
   'microsoft-entra': {
     vars: { tenant: entraTenant },
@@ -157,6 +167,38 @@ export const workspaceCases: Record<string, ProviderCase> = {
         encoding: 'form',
         response: () => ({ token_type: 'Bearer', expires_in: 3600, access_token: tok('at') }),
         expiresIn: 3600,
+      },
+    },
+  },
+  vonage: {
+    vars: {},
+    grants: {
+      authorization_code: {
+        url: vonageToken,
+        grantType: 'authorization_code',
+        auth: 'basic',
+        encoding: 'form',
+        response: vonageAnswer,
+        expiresIn: 86400,
+        refreshExpiresIn: 604800,
+      },
+      refresh_token: {
+        url: vonageToken,
+        grantType: 'refresh_token',
+        auth: 'basic',
+        encoding: 'form',
+        response: vonageAnswer,
+        expiresIn: 86400,
+        refreshExpiresIn: 604800,
+      },
+      password: {
+        url: vonageToken,
+        grantType: 'password',
+        auth: 'body',
+        encoding: 'form',
+        response: vonageAnswer,
+        expiresIn: 86400,
+        refreshExpiresIn: 604800,
       },
     },
   },

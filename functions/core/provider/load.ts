@@ -164,6 +164,13 @@ function checkPlaceholders(source: string, t: ProviderTemplate): void {
     }
     for (const name of placeholdersOf(value)) {
       const isSecret = name.startsWith('secret.');
+      if (name === 'secret.private_key') {
+        throw new TemplateError(
+          source,
+          formatPath(path),
+          '${secret.private_key} only signs (private_key_jwt, signed assertions); it is never sent',
+        );
+      }
       const ok = declared.has(name) || allowed.names.includes(name) || (allowed.secret && isSecret);
       if (!ok) {
         if (isSecret) {

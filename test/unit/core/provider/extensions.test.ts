@@ -295,3 +295,25 @@ describe('lifetimes in milliseconds and GET token requests', () => {
     ).toBe('$.grants.authorization_code.clientAuth');
   });
 });
+
+describe('the private key', () => {
+  it.each([
+    [
+      { grants: { authorization_code: { params: { k: '${secret.private_key}' } }, refresh_token: {} } },
+      '$.grants.authorization_code.params.k',
+    ],
+    [
+      {
+        grants: {
+          authorization_code: {},
+          jwt_bearer: { assertion: { source: 'signed', claims: { leak: '${secret.private_key}' } } },
+        },
+      },
+      '$.grants.jwt_bearer.assertion.claims.leak',
+    ],
+  ])('can never be placed into a request or a signed claim (%#)', (extra, path) => {
+    const e = loadError({ ...crm, api: undefined, ...extra });
+    expect(e.path).toBe(path);
+    expect(e.message).toContain('never sent');
+  });
+});

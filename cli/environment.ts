@@ -119,7 +119,10 @@ export function neededSecretFields(integration: Integration): NeededField[] {
     const placeholders = new Set<string>();
     secretPlaceholders(spec, placeholders);
     for (const field of placeholders) need(field, `the ${grant} grant's template`);
-    if ('clientAuth' in spec && spec.clientAuth !== 'none') {
+    if ('clientAuth' in spec && spec.clientAuth === 'private_key_jwt') {
+      need('private_key', `the ${grant} grant (private_key_jwt, a PKCS#8 PEM)`);
+      need('key_id', 'the JWT kid of the private key', false);
+    } else if ('clientAuth' in spec && spec.clientAuth !== 'none') {
       const interactive = grant === 'authorization_code' || grant === 'refresh_token';
       need(
         'client_secret',
@@ -129,7 +132,13 @@ export function neededSecretFields(integration: Integration): NeededField[] {
     }
   }
   for (const [name, connection] of Object.entries(config.serviceConnections)) {
-    if (connection.grant === 'jwt_bearer') need('jwt_assertion', `service connection ${name} (jwt_bearer)`);
+    const assertion = template.grants.jwt_bearer?.assertion;
+    if (connection.grant === 'jwt_bearer') {
+      if (assertion?.source === 'secret') need(assertion.field, `service connection ${name} (jwt_bearer)`);
+      else if (assertion?.source === 'signed')
+        need('private_key', `service connection ${name} (signed jwt_bearer)`);
+      else need('jwt_assertion', `service connection ${name} (jwt_bearer)`);
+    }
     if (connection.grant === 'password') {
       need('username', `service connection ${name} (password)`);
       need('password', `service connection ${name} (password)`);

@@ -59,6 +59,15 @@ const vonageAnswer = () => ({
   expires_in: 86400,
 });
 
+const wildixToken = 'https://acme.wildixin.com/authorization/oauth2Token';
+/** A standard RFC 6749 answer: Wildix's exact answer fields are unverified (docs/providers/wildix.md). */
+const wildixAnswer = () => ({
+  access_token: tok('at'),
+  token_type: 'Bearer',
+  expires_in: 3600,
+  refresh_token: tok('rt'),
+});
+
 export const workspaceCases: Record<string, ProviderCase> = {
   'microsoft-entra': {
     vars: { tenant: entraTenant },
@@ -199,6 +208,27 @@ export const workspaceCases: Record<string, ProviderCase> = {
         response: vonageAnswer,
         expiresIn: 86400,
         refreshExpiresIn: 604800,
+      },
+    },
+  },
+  wildix: {
+    vars: { pbxHost: 'acme.wildixin.com' },
+    grants: {
+      authorization_code: {
+        url: wildixToken,
+        grantType: 'authorization_code',
+        auth: 'body',
+        encoding: 'form',
+        response: wildixAnswer,
+        expiresIn: 3600,
+      },
+      refresh_token: {
+        url: wildixToken,
+        grantType: 'refresh_token',
+        auth: 'body',
+        encoding: 'form',
+        response: wildixAnswer,
+        expiresIn: 3600,
       },
     },
   },

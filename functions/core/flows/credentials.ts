@@ -54,7 +54,7 @@ export interface UserCredentials {
 /**
  * The username and password of a request body, checked for shape only (the template's pattern comes later):
  * both strings, the username 1..{@link MAX_USERNAME_LENGTH} characters without `:` (RFC 7617 §2 ends the user-id
- * at the first colon), the password 1..{@link MAX_PASSWORD_LENGTH}, neither with control characters, and no
+ * at the first colon) and not a dot segment, the password 1..{@link MAX_PASSWORD_LENGTH}, neither with control characters, and no
  * other field. Errors name the field, never its value.
  */
 export function credentialsOf(body: unknown): UserCredentials {
@@ -71,6 +71,9 @@ export function credentialsOf(body: unknown): UserCredentials {
   if (username.includes(':') || CONTROL.test(username)) {
     throw new InvalidRequestError('username must not contain ":" or control characters');
   }
+  // A dot segment would move the verify URL up a level (RFC 3986 §5.2.4), whatever the encoding (`%2E` too).
+  if (username === '.' || username === '..')
+    throw new InvalidRequestError('username must not be "." or ".."');
   if (typeof password !== 'string' || password === '' || password.length > MAX_PASSWORD_LENGTH) {
     throw new InvalidRequestError(`password must be a string of 1 to ${MAX_PASSWORD_LENGTH} characters`);
   }

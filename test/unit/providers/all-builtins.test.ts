@@ -6,10 +6,12 @@ import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadBuiltinProviders } from '../../../functions/adapters/provider-files.js';
+import { buildVerifyRequest, verifyOutcome } from '../../../functions/core/flows/credentials.js';
 import { createPkce, usesPkce } from '../../../functions/core/oauth/authorize.js';
 import type { ClientSecret } from '../../../functions/core/oauth/client-auth.js';
 import { requestToken, staticTokenSet } from '../../../functions/core/oauth/engine.js';
 import type { FetchLike } from '../../../functions/core/oauth/http.js';
+import { send } from '../../../functions/core/oauth/send.js';
 import type { GrantInput } from '../../../functions/core/oauth/token-request.js';
 import type { ResolvedProvider } from '../../../functions/core/provider/resolve.js';
 import { CREDENTIAL_GRANTS, type TokenGrantName } from '../../../functions/core/provider/schema.js';
@@ -123,6 +125,10 @@ describe('every built-in provider through the engine', () => {
         id,
         static: template.grants.static !== undefined,
       });
+      expect({ id, userCredentials: cases[id]?.userCredentials !== undefined }).toEqual({
+        id,
+        userCredentials: template.grants.user_credentials !== undefined,
+      });
     }
   });
 
@@ -179,4 +185,34 @@ describe('every built-in provider through the engine', () => {
     expect(`${tokens.tokenType} ${tokens.accessToken}`).toBe(basicOf(username, password));
     expect(tokens.expiresAt).toBeUndefined();
   });
+
+  const perUser = Object.entries(cases).filter(([, c]) => c.userCredentials);
+  it.each(perUser)(
+    '%s checks a user’s own credentials with one Basic GET of its verify URL',
+    async (id, c) => {
+      const provider = await builtin(id, c.vars);
+      const integration = { id, provider, config: {} } as never;
+      const spec = provider.template.grants.user_credentials!;
+      const { username, verifyUrl } = c.userCredentials!;
+      expect(new RegExp(`^(?:${spec.username.pattern})$`, 'u').test(username)).toBe(true);
+      const password = tok('pw');
+      const request = buildVerifyRequest(integration, spec, { username, password });
+      expect(request.url).toBe(verifyUrl);
+      for (const [status, refused] of [
+        [200, undefined],
+        [401, 'invalid_grant'],
+      ] as const) {
+        answer = { status, body: {} };
+        seen.length = 0;
+        const response = await send(request, { fetch: loopbackFetch, timeoutMs: 5_000 });
+        expect(
+          (verifyOutcome(integration, response, NOW * 1000) as { error?: string } | undefined)?.error,
+        ).toBe(refused);
+        const vendor = new URL(verifyUrl);
+        expect(seen.map((r) => [r.method, r.url, r.headers.authorization, r.body])).toEqual([
+          ['GET', `/${vendor.host}${vendor.pathname}`, basicOf(username, password), ''],
+        ]);
+      }
+    },
+  );
 });

@@ -30,6 +30,8 @@ export interface ProviderCase {
   grants: Partial<Record<TokenGrantName, GrantCase>>;
   /** Secret fields the static grant reads, and the Basic user/password it must produce. */
   static?: () => { secret: Record<string, string>; username: string; password: string };
+  /** `grants.user_credentials`: a username the template accepts and the verify URL it must produce for it. */
+  userCredentials?: { username: string; verifyUrl: string };
 }
 
 const bearer = (extra: Record<string, unknown>) => () => ({
@@ -201,7 +203,12 @@ const contactCenterCases: Record<string, ProviderCase> = {
     },
   },
   'cisco-finesse': {
-    vars: { idsHost: 'ids.cc.example.com' },
+    vars: { idsHost: 'ids.cc.example.com', finesseHost: 'finesse1.cc.example.com:8445' },
+    // Cisco's User—Get: https://<FQDN>/finesse/api/User/<id>, the agent's own Basic credentials.
+    userCredentials: {
+      username: 'jo.smith@cc.example.com',
+      verifyUrl: 'https://finesse1.cc.example.com:8445/finesse/api/User/jo.smith%40cc.example.com',
+    },
     grants: {
       authorization_code: {
         url: idsToken,

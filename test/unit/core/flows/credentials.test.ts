@@ -72,6 +72,8 @@ describe('credentialsOf: the body', () => {
     ['a long password', { username: 'a', password: 'p'.repeat(MAX_PASSWORD_LENGTH + 1) }],
     ['a colon in the username', { username: 'agent:1001', password: 'p' }],
     ['a newline in the username', { username: 'agent\n1001', password: 'p' }],
+    ['a dot segment as username', { username: '..', password: 'p' }],
+    ['a single dot as username', { username: '.', password: 'p' }],
     ['a NUL in the password', { username: 'a', password: 'p\u0000q' }],
     ['a DEL in the password', { username: 'a', password: 'p\u007f' }],
     ['an extra field', { username: 'a', password: 'p', realm: 'x' }],

@@ -54,6 +54,11 @@ export function loadDeployment(input: unknown, options: DeploymentOptions): Depl
     } else {
       template = loadProviderTemplate(config.provider, `${source}: $.integrations.${id}.provider`);
     }
+    if (config.proxy && template.api?.baseUrl === undefined) {
+      throw new ConfigError(
+        `${source}: $.integrations.${id}.proxy: provider ${template.id} names no api.baseUrl to forward to`,
+      );
+    }
     try {
       const resolveOptions = {
         allowInsecureLoopback: options.local ?? false,

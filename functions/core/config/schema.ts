@@ -4,6 +4,13 @@
  * `secret` is accepted only in local mode, AWS reads secrets from Secrets Manager.
  */
 import { z } from 'zod';
+import {
+  isForwardableHeader,
+  isProxyPathPrefix,
+  MAX_PROXY_REQUEST_BYTES,
+  MAX_PROXY_TIMEOUT_MS,
+  PROXY_METHODS,
+} from '../flows/proxy.js';
 import { SUBJECT_DOMAIN } from '../saml/subject-transform.js';
 import { callerNamespace, isUsableNamespace, LOCAL_NAMESPACE, maxNamespaceLength } from '../subject.js';
 import { cognitoIssuerPattern } from './cognito.js';
@@ -94,6 +101,48 @@ export const serviceConnectionSchema = z.strictObject({
   allowedPrincipals: z.array(z.string().min(1)).default([]),
 });
 
+/**
+ * A path prefix of the proxy allow-list, below the API base URL and in decoded form: `/`, `/api/v2/users/`.
+ * Checked like a request's path (the proxy refuses anything else in requests, so such a prefix would match nothing).
+ */
+const proxyPathPrefix = z
+  .string()
+  .max(512)
+  .refine(
+    isProxyPathPrefix,
+    'starts with / and holds no empty, . or .. segment, %, backslash or control character',
+  );
+
+export const proxyConfigSchema = z.strictObject({
+  /** What may be forwarded: a request passes when one entry lists its method and its path is under the prefix. */
+  allow: z
+    .array(
+      z.strictObject({
+        methods: z.array(z.enum(PROXY_METHODS)).min(1),
+        /** `/api/v2/users` covers `/api/v2/users` and `/api/v2/users/7`, not `/api/v2/users-admin`; `/` covers all. */
+        pathPrefix: proxyPathPrefix,
+      }),
+    )
+    .min(1)
+    .max(100),
+  /** Request headers forwarded besides the built-in list (vendor-specific ones); never credentials or hop-by-hop. */
+  forwardHeaders: z
+    .array(
+      z
+        .string()
+        .refine(
+          isForwardableHeader,
+          'a header name the proxy may forward (not a credential, cookie, hop-by-hop, forwarding or x-amz/x-tokenvend header)',
+        ),
+    )
+    .max(20)
+    .optional(),
+  /** Largest request body forwarded, in bytes (default 1 MiB; at most 4 MiB, within Lambda's 6 MB payload). */
+  maxRequestBytes: z.number().int().min(0).max(MAX_PROXY_REQUEST_BYTES).optional(),
+  /** How long one vendor call may take, in ms (default 10000; at most 12000, within API Gateway's 30 s). */
+  timeoutMs: z.number().int().min(100).max(MAX_PROXY_TIMEOUT_MS).optional(),
+});
+
 export const integrationConfigSchema = z.strictObject({
   /** A built-in provider id, or an inline template object. */
   provider: z.union([z.string().min(1), z.record(z.string(), z.unknown())]),
@@ -127,7 +176,11 @@ export const integrationConfigSchema = z.strictObject({
       /** Most worker Lambdas refreshing this integration at once (SQS event source `maxConcurrency`, 2..1000). */
       maxConcurrency: z.number().int().min(2).max(1000).optional(),
     })
-    .optional(),
+    .optional() /**
+   * The vendor API proxy (`/proxy/{integration}/{path+}`, docs/proxy.md): only the methods and path prefixes
+   * listed here are forwarded to the template's `api.baseUrl`; without this section the route answers 404.
+   */,
+  proxy: proxyConfigSchema.optional(),
 });
 
 /** The scheduled refresh (planner on a schedule -> SQS per integration -> worker). */

@@ -115,3 +115,62 @@ export interface Telemetry {
     dimensions?: { integration?: string; class?: RefreshFailureClass },
   ): void;
 }
+
+/**
+ * What the audit trail records: every action on a connection, once. A closed set, so a query can list them
+ * (docs/audit.md).
+ */
+export type AuditAction =
+  | 'connect'
+  | 'callback'
+  | 'claim'
+  | 'credentials'
+  | 'saml_login'
+  | 'saml_exchange'
+  | 'vend'
+  | 'vend_on_behalf'
+  | 'service_vend'
+  | 'token_exchange'
+  | 'proxy'
+  | 'refresh'
+  | 'disconnect';
+
+/**
+ * One audit record as core knows it: who did what to which connection, and how it ended. The handler layer
+ * adds the time, request id, source IP and user agent. Never a token, code, assertion or vendor text.
+ */
+export interface AuditEntry {
+  action: AuditAction;
+  /** `ok`, or the error code of the answer (`invalid_grant`, `needs_reauth`, a refresh failure class). */
+  outcome: string;
+  integration?: string | undefined;
+  /** The connection's subject (`user:<namespace>:<sub>`, `service:<name>`). */
+  subject?: string | undefined;
+  /** Who acted: the caller's subject, an IAM principal ARN, or `tokenvend` (the scheduled refresh). */
+  actor?: string | undefined;
+}
+
+/** Writes audit records (a dedicated CloudWatch log group in AWS, a file locally). Never throws. */
+export interface AuditSink {
+  write(entry: AuditEntry): void;
+}
+
+/** Bump when the record's shape changes; queries select on it. */
+export const AUDIT_FORMAT = 'tokenvend.audit/1';
+
+/** An audit record as written: never a token, code, assertion or vendor text. */
+export interface AuditRecord extends AuditEntry {
+  format: typeof AUDIT_FORMAT;
+  /** ISO 8601, milliseconds. */
+  time: string;
+  requestId?: string | undefined;
+  sourceIp?: string | undefined;
+  userAgent?: string | undefined;
+  /** The HTTP status of the answer (route records only). */
+  status?: number | undefined;
+}
+
+/** Where records go. `send` may be slow (a network call); it must not throw. */
+export interface AuditTransport {
+  send(records: readonly AuditRecord[]): Promise<void>;
+}

@@ -68,6 +68,7 @@ export function errorPage(status: number, code: string, flow: BrowserFlow, detai
  */
 export function flowErrorPage(app: App, error: unknown, flow: BrowserFlow): HttpResult {
   if (!(error instanceof TokenvendError)) throw error;
+  app.audit?.note({ outcome: error.error });
   if (!error.expose) app.logger.error('request failed', { errorType: error.name, error: error.error });
   const saml = error instanceof SamlValidationError || error instanceof SamlTooLargeError;
   const vendor = vendorCodeOf(error);

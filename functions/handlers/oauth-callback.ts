@@ -19,6 +19,7 @@ export function createOAuthCallbackHandler(getApp: AppProvider) {
           integration: pathParam(event, 'integration'),
           params: queryParams(event),
         });
+        app.audit?.note({ subject: result.subject });
         return redirect(
           withOutcome(result.returnTo, { claim: result.claim, integration: result.integration }),
         );

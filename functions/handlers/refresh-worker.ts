@@ -43,6 +43,8 @@ export function createWorkerHandler(getApp: AppProvider) {
         }
       }),
     );
+    // The batch's refresh records (docs/audit.md) are written before the batch is acknowledged.
+    await app.audit?.flush();
     return {
       batchItemFailures: failed
         .filter((id): id is string => id !== undefined)

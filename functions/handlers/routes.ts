@@ -138,6 +138,8 @@ export const ENV = {
   refreshQueues: 'TOKENVEND_REFRESH_QUEUES',
   /** Name of the EventBridge bus connection events go to. */
   eventBus: 'TOKENVEND_EVENT_BUS',
+  /** The audit trail's dedicated log group (docs/audit.md). */
+  auditLogGroup: 'TOKENVEND_AUDIT_LOG_GROUP',
 } as const;
 
 /**

@@ -30,6 +30,7 @@ function createAcsRoute(getApp: AppProvider) {
           relayState: form.RelayState,
           baseUrl: baseUrl(app, event),
         });
+        app.audit?.note({ subject: result.subject, actor: result.subject });
         if (result.claim && result.returnTo) {
           return redirect(
             withOutcome(result.returnTo, { claim: result.claim, integration: result.integration }),

@@ -43,6 +43,7 @@ export function createVendHandler(getApp: AppProvider) {
           { integration, principal, readBody: () => jsonBody(event), rejected: rejectedToken(event) },
           (s) => {
             subject = s;
+            app.audit?.note({ subject: s });
           },
         );
         outcome = 'ok';

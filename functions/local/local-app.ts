@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { FileAuditTransport } from '../adapters/audit/index.js';
 import { createCallerVerifier } from '../adapters/caller-auth/index.js';
 import { createLocalCipher } from '../adapters/crypto/index.js';
 import { ensureTable } from '../adapters/dynamodb/index.js';
@@ -18,6 +19,7 @@ import { LocalSecretSource } from '../adapters/secrets/index.js';
 import { loadDeployment } from '../core/config/deployment.js';
 import { ConfigError } from '../core/errors.js';
 import { type App, memoize } from '../handlers/runtime/app.js';
+import { AuditTrail } from '../handlers/runtime/audit-trail.js';
 import { buildApp } from '../handlers/runtime/build-app.js';
 import { readLocalConfig, sandboxConfig } from './local-config.js';
 import { createLocalIssuer, type LocalIssuer } from './local-issuer.js';
@@ -56,11 +58,16 @@ export interface LocalApp {
   scheduler: LocalScheduler;
   /** The connection events published so far (latest 100). */
   events: LocalEventSink;
+  /** The audit records (`<state folder>/audit.jsonl`), which the console reads back. */
+  auditFile: FileAuditTransport;
   issuer: LocalIssuer;
   sandbox?: SandboxVendor | undefined;
   configSource: string;
   close(): Promise<void>;
 }
+
+/** The audit trail's file in the state folder: JSON lines, one record each (docs/audit.md). */
+export const AUDIT_FILE = 'audit.jsonl';
 
 /** 32 random bytes kept in the data directory (mode 0600), created at first start. */
 function localTokenKey(dataDir: string): Uint8Array {
@@ -116,6 +123,9 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
   const refreshIntervalMs = options.refreshIntervalMs ?? DEFAULT_LOCAL_REFRESH_INTERVAL_MS;
   const queue = new MemoryRefreshQueue();
   const events = new LocalEventSink({ quiet: options.quiet });
+  const auditFile = new FileAuditTransport(path.join(options.dataDir, AUDIT_FILE), {
+    onError: () => console.error('tokenvend: audit records could not be written to the state folder'),
+  });
   const app = buildApp({
     deployment,
     dynamo: { client, tableName: LOCAL_TABLE },
@@ -135,6 +145,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
     },
     local: true,
     events,
+    audit: new AuditTrail(auditFile),
     refreshQueue: queue,
     scheduleLeadSeconds: Math.max(1, Math.ceil(refreshIntervalMs / 1000)),
   });
@@ -149,6 +160,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
     app,
     scheduler,
     events,
+    auditFile,
     issuer,
     sandbox,
     configSource: config.source,

@@ -3,7 +3,8 @@
  * handlers (HTTP requests become API Gateway v2 events), with embedded backends persisted under `.tokenvend/` (or `TOKENVEND_DATA`).
  * Local mode only: `POST /local/token` issues caller JWTs from a local issuer, `GET /local/jwks.json` serves its keys,
  * `GET /` is a small web console (functions/local/console/, no build step) with `GET /local/integrations` and
- * `GET /local/events` (the caller's own connection events) for it.
+ * `GET /local/events` (the caller's own connection events) and `GET /local/audit` (the audit records of the
+ * caller's connections and acts) for it.
  */
 import { lstatSync, mkdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -144,6 +145,16 @@ async function localRoute(
     // The caller's own connection events only, as the connection routes show only the caller's connections.
     const caller = await local.app.callers.verify(req.headers.authorization);
     sendJson(res, 200, { events: local.events.recent.filter((event) => event.subject === caller.subject) });
+    return true;
+  }
+  if (pathname === `${localIssuerPath}/audit` && req.method === 'GET') {
+    // The audit records about the caller's own connections or acts, newest first (the console's audit panel).
+    const caller = await local.app.callers.verify(req.headers.authorization);
+    const records = (await local.auditFile.read())
+      .filter((record) => record.subject === caller.subject || record.actor === caller.subject)
+      .slice(-100)
+      .reverse();
+    sendJson(res, 200, { records });
     return true;
   }
   if (pathname === LOCAL_RETURN_PATH && req.method === 'GET') {

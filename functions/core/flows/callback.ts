@@ -30,6 +30,8 @@ export interface CallbackInput {
 
 export interface CallbackResult {
   integration: string;
+  /** The subject that started the flow: the only one that can claim it. */
+  subject: string;
   /** The allow-listed return URL of the connect request. */
   returnTo: string;
   /** The one-time claim code for the app (`?claim=`). */
@@ -105,5 +107,5 @@ export async function finishConnect(deps: BrowserFlowDeps, input: CallbackInput)
     await discardTokens(deps, integration, tokens, NO_RETRY);
     throw error;
   }
-  return { integration: integration.id, returnTo, claim };
+  return { integration: integration.id, subject: record.subject, returnTo, claim };
 }

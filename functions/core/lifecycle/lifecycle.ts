@@ -24,6 +24,7 @@ import {
 import { requestToken } from '../oauth/engine.js';
 import type { FetchLike } from '../oauth/http.js';
 import type {
+  AuditSink,
   ConnectionEvent,
   ConnectionEventSink,
   RefreshFailureClass,
@@ -124,6 +125,8 @@ export interface LifecycleDeps {
   events?: ConnectionEventSink;
   /** Refresh metrics; none when absent. */
   telemetry?: Telemetry;
+  /** The audit trail: one `refresh` record per vendor refresh; none when absent. */
+  audit?: AuditSink;
   /** Epoch milliseconds; injected so tests control time. */
   nowMs?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -558,6 +561,7 @@ export class TokenLifecycle {
       try {
         const committed = await this.#deps.store.commitRefresh(leased, { ...update, force });
         this.#metric('RefreshSucceeded', 1, leased.integration);
+        this.#audit(leased, 'ok');
         return { kind: 'refreshed', connection: { ...committed, lastVendedAt } };
       } catch (e) {
         if (e instanceof VersionConflictError) {
@@ -572,6 +576,7 @@ export class TokenLifecycle {
         }
         if (this.#nowMs() >= deadlineMs) {
           this.#metric('RefreshFailed', 1, leased.integration, 'store');
+          this.#audit(leased, 'store');
           throw new RefreshUnavailableError(
             `could not store refreshed credentials of ${leased.integration}`,
             { retryAfterSeconds: 1, cause: e },
@@ -607,6 +612,7 @@ export class TokenLifecycle {
     const now = this.#now();
     const failure = classify(error);
     this.#metric('RefreshFailed', 1, integration, failure);
+    this.#audit(leased, failure);
     const stored: ConnectionFailure = { code: failure, message: FAILURE_WORDS[failure], at: now };
     if (error instanceof InvalidGrantError) {
       await this.#markUnusable(leased, 'invalid_grant', stored);
@@ -673,6 +679,16 @@ export class TokenLifecycle {
       subject: connection.subject,
       reason,
       time: this.#now(),
+    });
+  }
+
+  /** One audit record per vendor refresh, succeeded or failed (the actor is whoever's request caused it). */
+  #audit(connection: { integration: string; subject: string }, outcome: string): void {
+    this.#deps.audit?.write({
+      action: 'refresh',
+      outcome,
+      integration: connection.integration,
+      subject: connection.subject,
     });
   }
 

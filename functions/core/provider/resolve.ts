@@ -135,6 +135,15 @@ export function resolveProvider(
       grants[name as TokenGrantName] = url(grant.endpoint, ['grants', name, 'endpoint']);
     }
   }
+  const verify = template.grants.user_credentials?.verify.url;
+  // The verify URL takes the username per request; its scheme and host are checked here, once, like any endpoint.
+  // (A variable it needs may be left unset by an integration that never takes credentials: the route says so then.)
+  if (
+    verify !== undefined &&
+    placeholdersOf(verify).every((n) => n === 'username' || vars[n] !== undefined)
+  ) {
+    url(verify.replaceAll('${username}', 'user'), ['grants', 'user_credentials', 'verify', 'url']);
+  }
   const api = template.api?.baseUrl;
   const perConnection = api !== undefined && placeholdersOf(api).some((n) => n.startsWith('metadata.'));
   return {

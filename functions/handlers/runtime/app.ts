@@ -7,6 +7,7 @@ import type { RefreshQueue, Telemetry } from '../../core/ports.js';
 import type { IdpMetadataSource } from '../../core/saml/idp-metadata.js';
 import type { SamlRequestStore } from '../../core/saml/requests.js';
 import type { ErrorLogger } from '../middleware/oauth-errors.js';
+import type { AuditTrail } from './audit-trail.js';
 
 /** Structured logging of a container: messages are our own words, details never hold a token. */
 export interface AppLogger extends ErrorLogger {
@@ -32,6 +33,8 @@ export interface App {
   refreshQueue?: RefreshQueue | undefined;
   /** Refresh metrics; none when absent. */
   telemetry?: Telemetry | undefined;
+  /** The audit trail (docs/audit.md); none when absent. */
+  audit?: AuditTrail | undefined;
 }
 
 /** Lazily built, memoised app (one per Lambda container or local server). */

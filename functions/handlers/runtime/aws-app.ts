@@ -7,11 +7,13 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { CloudWatchAuditTransport } from '../../adapters/audit/index.js';
 import { CallerAuthError } from '../../adapters/caller-auth/errors.js';
 import type { TrustedCaller } from '../../adapters/caller-auth/index.js';
 import { type CallerVerifier, createCheckedCallerVerifier } from '../../adapters/caller-auth/verifier.js';
@@ -24,6 +26,7 @@ import { COMPILED_DEPLOYMENT_FILE, loadCompiledDeployment } from '../../core/con
 import { ConfigError } from '../../core/errors.js';
 import { ENV } from '../routes.js';
 import { type AppLogger, type AppProvider, memoize } from './app.js';
+import { AuditTrail } from './audit-trail.js';
 import { buildApp } from './build-app.js';
 
 function required(name: string): string {
@@ -91,7 +94,23 @@ async function build() {
         createCheckedCallerVerifier(deployment.config.callers as readonly TrustedCaller[])
       : noTrustedCallers,
     logger: appLogger(logger),
+    audit: auditTrail(logger),
   });
+}
+
+/** The audit trail into the stack's dedicated log group; none when the stack names no group. */
+function auditTrail(logger: Logger): AuditTrail | undefined {
+  const logGroupName = process.env[ENV.auditLogGroup];
+  if (!logGroupName) return undefined;
+  return new AuditTrail(
+    new CloudWatchAuditTransport({
+      client: new CloudWatchLogsClient({}),
+      logGroupName,
+      streamPrefix: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'tokenvend',
+      // A lost record is an operational alarm (the metric filter in lib/), never silent.
+      onError: (problem) => logger.error('audit records not written', { ...problem }),
+    }),
+  );
 }
 
 /** The container's logger: Powertools JSON lines, each with the invocation's request id once added. */

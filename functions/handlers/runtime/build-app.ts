@@ -24,6 +24,7 @@ import type {
 } from '../../core/ports.js';
 import { IdpMetadataCache } from '../../core/saml/idp-metadata.js';
 import type { App, AppLogger } from './app.js';
+import type { AuditTrail } from './audit-trail.js';
 
 export interface AppParts {
   deployment: Deployment;
@@ -45,6 +46,21 @@ export interface AppParts {
   vendorTimeoutMs?: number;
   /** Local mode: loopback http vendors (and their discovery documents) are allowed. */
   local?: boolean;
+  /** The audit trail (a CloudWatch log group in AWS, a file locally); none when absent. */
+  audit?: AuditTrail;
+}
+
+/** Tells the audit trail who the verified caller is: the actor, and the subject of the connection it acts on. */
+function audited(callers: CallerVerifier, audit: AuditTrail | undefined): CallerVerifier {
+  if (!audit) return callers;
+  return {
+    verify: async (authorization) => {
+      const caller = await callers.verify(authorization);
+      audit.note({ actor: caller.subject, subject: caller.subject });
+      return caller;
+    },
+    hydrate: () => callers.hydrate(),
+  };
 }
 
 const DEFAULT_VENDOR_TIMEOUT_MS = 5_000;
@@ -63,7 +79,7 @@ export function buildApp(parts: AppParts): App {
     allowInsecureLoopback: parts.local ?? false,
   });
   const lifecycle = new TokenLifecycle(
-    { store, secrets: parts.secrets, fetch, events, telemetry: parts.telemetry },
+    { store, secrets: parts.secrets, fetch, events, telemetry: parts.telemetry, audit: parts.audit },
     { vendorTimeoutMs, scheduleLeadSeconds: parts.scheduleLeadSeconds ?? 60 },
   );
   return {
@@ -87,8 +103,9 @@ export function buildApp(parts: AppParts): App {
       timeoutMs: vendorTimeoutMs,
       allowInsecureLoopback: parts.local ?? false,
     }),
-    callers: parts.callers,
+    callers: audited(parts.callers, parts.audit),
     logger: parts.logger,
+    audit: parts.audit,
     refreshQueue: parts.refreshQueue,
     telemetry: parts.telemetry,
   };

@@ -11,6 +11,7 @@ import { oauthErrors } from '../middleware/oauth-errors.js';
 import { requestContext } from '../middleware/request-context.js';
 import type { HttpEvent, HttpResult } from '../middleware/types.js';
 import type { App, AppProvider } from './app.js';
+import { auditActionOf } from './audit-actions.js';
 
 export type HttpFn = (app: App, event: HttpEvent) => Promise<HttpResult>;
 
@@ -22,17 +23,19 @@ export function httpHandler(
   fn: HttpFn,
   options: { maxBodyBytes?: number } = {},
 ): (event: HttpEvent, context: Context) => Promise<HttpResult> {
-  let chain: Promise<(event: HttpEvent, context: Context) => Promise<HttpResult>> | undefined;
+  type Run = (event: HttpEvent, context: Context) => Promise<HttpResult>;
+  let chain: Promise<{ app: App; run: Run }> | undefined;
   const build = async () => {
     const app = await getApp();
     // Middy runs onError hooks last-registered first: the error answer must exist before no-store and CORS decorate it.
-    return middy<HttpEvent, HttpResult>()
+    const run: Run = middy<HttpEvent, HttpResult>()
       .use(noStore())
       .use(cors({ origins: app.flows.deployment.config.corsOrigins }))
       .use(bodyLimit(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES))
       .use(oauthErrors({ logger: app.logger }))
       .use(requestContext(app.logger))
       .handler((event) => fn(app, event));
+    return { app, run };
   };
   const failed = middy<HttpEvent, HttpResult>().use(noStore()).use(oauthErrors());
   return async (event, context) => {
@@ -40,13 +43,17 @@ export function httpHandler(
       chain = undefined;
       throw error;
     });
-    let run: (event: HttpEvent, context: Context) => Promise<HttpResult>;
+    let built: { app: App; run: Run };
     try {
-      run = await chain;
+      built = await chain;
     } catch (error) {
       // Configuration or cold-start failure: still answer in the OAuth error shape, without details.
       return failed.handler(() => Promise.reject(error))(event, context);
     }
-    return run(event, context);
+    const { app, run } = built;
+    // The audit record sees the final answer, errors included: it wraps the whole chain.
+    return app.audit
+      ? app.audit.around(event, auditActionOf(event.routeKey), () => run(event, context))
+      : run(event, context);
   };
 }

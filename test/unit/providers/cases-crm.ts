@@ -1,6 +1,6 @@
 /**
- * End-to-end cases (see cases.ts) of the CRM and helpdesk templates (Salesforce, HubSpot, ServiceNow, Zoho Desk,
- * Freshdesk, Intercom, Front, Gorgias, Help Scout, Gong). Answers follow the vendors' documented token responses
+ * End-to-end cases (see cases.ts) of the CRM and helpdesk templates (Salesforce, HubSpot, ServiceNow, Freshdesk,
+ * Intercom, Front, Gorgias, Help Scout; Zoho Desk and Gong are in cases-workspace.ts). Answers follow the vendors' documented token responses
  * (sources in each docs/providers/<id>.md); tokens are generated per call.
  */
 import type { ProviderCase } from './cases.js';

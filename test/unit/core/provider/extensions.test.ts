@@ -317,3 +317,32 @@ describe('the private key', () => {
     expect(e.message).toContain('never sent');
   });
 });
+
+describe('grants.user_credentials', () => {
+  const finesse = (verifyUrl: string) => ({
+    id: 'agents',
+    name: 'Agents',
+    variables: { host: { description: 'host', pattern: '[a-z0-9.-]+(?::\\d{1,5})?' } },
+    endpoints: {},
+    grants: { user_credentials: { username: { pattern: '[a-z0-9]+' }, verify: { url: verifyUrl } } },
+  });
+
+  it('checks the verify URL when the integration is resolved: loopback http only where local mode allows it', () => {
+    const local = loadProviderTemplate(finesse('http://127.0.0.1:8445/api/User/${username}'));
+    expect(() => resolveProvider(local)).toThrow(TemplateError);
+    expect(() => resolveProvider(local, {}, { allowInsecureLoopback: true })).not.toThrow();
+    const remote = loadProviderTemplate(finesse('https://${host}/finesse/api/User/${username}'));
+    expect(() => resolveProvider(remote, { host: 'finesse.example.com:8445' })).not.toThrow();
+    // Left unset by an integration that never takes credentials: nothing to check yet.
+    expect(() => resolveProvider(remote)).not.toThrow();
+  });
+
+  it('refuses a verify URL with an undeclared placeholder or a templated scheme', () => {
+    expect(loadError({ ...finesse('https://x.example/${user}'), id: 'crm' }).message).toContain(
+      'undeclared variable',
+    );
+    expect(loadError({ ...finesse('${host}/User/${username}'), id: 'crm' }).path).toBe(
+      '$.grants.user_credentials.verify.url',
+    );
+  });
+});

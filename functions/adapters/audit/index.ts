@@ -1,0 +1,2 @@
+export { CloudWatchAuditTransport } from './cloudwatch-logs.js';
+export { FileAuditTransport } from './file.js';

@@ -99,6 +99,8 @@ export const API_ACCESS: Readonly<Record<string, FunctionAccess>> = {
   },
   // TokenLifecycle.getFreshToken.
   vend: refreshing(['user']),
+  // TokenLifecycle.getFreshToken, as vend (and once more with the refused token's hash after a vendor 401).
+  proxy: refreshing(['user']),
   // listBySubject (Query on the table), get with every token (to revoke), delete. Never writes tokens.
   connections: {
     table: [{ actions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:DeleteItem'] }],

@@ -30,6 +30,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { PROXY_CORS_HEADERS } from '../functions/core/flows/proxy.js';
 import { FUNCTIONS } from '../functions/handlers/routes.js';
 import { AlarmTopic } from './alarm-topic.js';
 import { type CheckedDeployment, readDeployment } from './deployment-config.js';
@@ -116,8 +117,25 @@ export class TokenvendStack extends Stack {
       corsPreflight: config.corsOrigins.length
         ? {
             allowOrigins: config.corsOrigins,
-            allowMethods: [apigw.CorsHttpMethod.GET, apigw.CorsHttpMethod.POST, apigw.CorsHttpMethod.DELETE],
-            allowHeaders: ['authorization', 'content-type', 'x-tokenvend-rejected'],
+            allowMethods: [
+              apigw.CorsHttpMethod.GET,
+              apigw.CorsHttpMethod.POST,
+              apigw.CorsHttpMethod.PUT,
+              apigw.CorsHttpMethod.PATCH,
+              apigw.CorsHttpMethod.DELETE,
+            ],
+            // The vendor API proxy's conditional-request and Prefer headers, and each integration's forwardHeaders.
+            allowHeaders: [
+              ...new Set([
+                'authorization',
+                'content-type',
+                'x-tokenvend-rejected',
+                ...PROXY_CORS_HEADERS,
+                ...Object.values(config.integrations).flatMap((i) =>
+                  (i.proxy?.forwardHeaders ?? []).map((h) => h.toLowerCase()),
+                ),
+              ]),
+            ],
           }
         : undefined,
     });

@@ -6,7 +6,8 @@ export type TableAccess = 'none' | 'read' | 'readWrite';
 export type KeyAccess = 'none' | 'decrypt' | 'encryptDecrypt';
 
 export interface RouteSpec {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** `{name}` is one segment; a final `{name+}` is the rest of the path (greedy, as in API Gateway). */
   path: string;
   /** `jwt`: caller JWT verified in the handler; `iam`: API Gateway IAM authorizer; `none`: public. */
   auth: 'none' | 'jwt' | 'iam';
@@ -103,6 +104,21 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     secrets: true,
     events: true,
     timeoutSeconds: 30,
+  },
+  {
+    // The vendor API proxy: the caller's request sent to the vendor with the caller's token (the same lifecycle and
+    // grants as `vend`, users' connections only). 29 s: two vendor attempts and one refresh, under API Gateway's 30 s.
+    entry: 'proxy',
+    routes: (['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const).map((method) => ({
+      method,
+      path: '/proxy/{integration}/{path+}',
+      auth: 'jwt' as const,
+    })),
+    table: 'readWrite',
+    key: 'encryptDecrypt',
+    secrets: true,
+    events: true,
+    timeoutSeconds: 29,
   },
   {
     entry: 'connections',

@@ -13,14 +13,21 @@ export interface Route {
   path: string;
 }
 
-/** Matches `pathname` against a route pattern; returns the path parameters or undefined. */
+/**
+ * Matches `pathname` against a route pattern; returns the path parameters (percent-decoded once, as API Gateway
+ * hands them over) or undefined. A final `{name+}` is greedy: the rest of the path, slashes included, under `name`.
+ */
 export function matchRoute(pattern: string, pathname: string): Record<string, string> | undefined {
   const names: string[] = [];
   const regex = new RegExp(
-    `^${pattern.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{([A-Za-z0-9_]+)\}/g, (_, name: string) => {
-      names.push(name);
-      return '([^/]+)';
-    })}$`,
+    `^${pattern.replace(
+      /\{([A-Za-z0-9_]+)(\+?)\}|[.*+?^$()|[\]\\]/g,
+      (match, name: string | undefined, greedy: string) => {
+        if (name === undefined) return `\\${match}`;
+        names.push(name);
+        return greedy ? '(.+)' : '([^/]+)';
+      },
+    )}$`,
   );
   const m = regex.exec(pathname);
   if (!m) return undefined;

@@ -7,6 +7,7 @@ import { createConnectionsHandler } from '../handlers/connections.js';
 import { createHealthHandler } from '../handlers/health.js';
 import type { HttpEvent, HttpResult } from '../handlers/middleware/types.js';
 import { createOAuthCallbackHandler } from '../handlers/oauth-callback.js';
+import { createProxyHandler } from '../handlers/proxy.js';
 import type { AppProvider } from '../handlers/runtime/app.js';
 import { createSamlAcsHandler } from '../handlers/saml-acs.js';
 import { createServiceVendHandler } from '../handlers/service-vend.js';
@@ -22,6 +23,7 @@ export const HANDLER_FACTORIES: Record<string, (getApp: AppProvider) => HttpLamb
   'oauth-callback': createOAuthCallbackHandler,
   'saml-acs': createSamlAcsHandler,
   vend: createVendHandler,
+  proxy: createProxyHandler,
   connections: createConnectionsHandler,
   'service-vend': createServiceVendHandler,
 };

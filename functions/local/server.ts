@@ -50,8 +50,11 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-/** Larger than any handler accepts, so the handler's own limit (and its 413) decides below it. */
-const MAX_READ_BYTES = 1024 * 1024;
+/**
+ * Larger than any handler accepts (the proxy's 4 MiB), so the handler's own limit (and its 413) decides below it;
+ * API Gateway's HTTP API payload quota is 10 MB.
+ */
+const MAX_READ_BYTES = 10 * 1024 * 1024;
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
@@ -296,8 +299,11 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     const requestUrl = new URL(req.url ?? '/', url);
     (async () => {
       if (await localRoute(local, req, res, requestUrl)) return;
+      // A greedy route sees the path as sent: URL parsing would resolve `..` and `%2e%2e` segments first, and the
+      // proxy must see (and refuse) them.
+      const rawPath = (req.url ?? '/').split('?', 1)[0] as string;
       for (const { route, handler } of routes) {
-        const params = matchRoute(route.path, requestUrl.pathname);
+        const params = matchRoute(route.path, route.path.endsWith('+}') ? rawPath : requestUrl.pathname);
         if (!params) continue;
         if (req.method !== route.method && req.method !== 'OPTIONS') continue;
         const body = await readBody(req, MAX_READ_BYTES);

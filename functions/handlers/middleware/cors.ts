@@ -8,11 +8,19 @@ import { type HttpMiddleware, type HttpResult, header } from './types.js';
 export interface CorsOptions {
   origins: readonly string[];
   methods?: readonly string[];
+  /** Request headers a preflight allows besides `authorization, content-type, x-tokenvend-rejected`. */
+  headers?: readonly string[];
 }
 
 export function cors(options: CorsOptions): HttpMiddleware {
   const allowed = new Set(options.origins.map((o) => new URL(o).origin));
   const methods = (options.methods ?? ['GET', 'POST', 'DELETE']).join(', ');
+  const allowHeaders = [
+    'authorization',
+    'content-type',
+    'x-tokenvend-rejected',
+    ...(options.headers ?? []),
+  ].join(', ');
   const headersFor = (origin: string | undefined): Record<string, string> =>
     origin && allowed.has(origin)
       ? { 'access-control-allow-origin': origin, vary: 'Origin', 'access-control-allow-credentials': 'false' }
@@ -32,7 +40,7 @@ export function cors(options: CorsOptions): HttpMiddleware {
             ? {
                 ...headersFor(origin),
                 'access-control-allow-methods': methods,
-                'access-control-allow-headers': 'authorization, content-type, x-tokenvend-rejected',
+                'access-control-allow-headers': allowHeaders,
                 'access-control-max-age': '600',
               }
             : headersFor(origin),

@@ -21,7 +21,10 @@ export const DEFAULT_MAX_BODY_BYTES = 300 * 1024;
 export function httpHandler(
   getApp: AppProvider,
   fn: HttpFn,
-  options: { maxBodyBytes?: number } = {},
+  options: {
+    maxBodyBytes?: number;
+    cors?: { methods?: readonly string[]; headers?: readonly string[] };
+  } = {},
 ): (event: HttpEvent, context: Context) => Promise<HttpResult> {
   type Run = (event: HttpEvent, context: Context) => Promise<HttpResult>;
   let chain: Promise<{ app: App; run: Run }> | undefined;
@@ -30,7 +33,7 @@ export function httpHandler(
     // Middy runs onError hooks last-registered first: the error answer must exist before no-store and CORS decorate it.
     const run: Run = middy<HttpEvent, HttpResult>()
       .use(noStore())
-      .use(cors({ origins: app.flows.deployment.config.corsOrigins }))
+      .use(cors({ origins: app.flows.deployment.config.corsOrigins, ...options.cors }))
       .use(bodyLimit(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES))
       .use(oauthErrors({ logger: app.logger }))
       .use(requestContext(app.logger))

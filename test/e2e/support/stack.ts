@@ -27,6 +27,8 @@ export interface StackOptions {
   accessTokenTtl?: number;
   /** Overrides merged into the oidc integration's template (e.g. a refresh policy). */
   templateOverrides?: object;
+  /** Settings of the oidc integration itself besides provider and secret (e.g. `proxy`). */
+  integrationSettings?: Record<string, unknown>;
   /** Adds the SAML integration and a test IdP. */
   saml?: boolean;
   /** The scheduled refresh's interval in ms; 0 (default) runs it only on `server.local.scheduler.tick()`. */
@@ -145,6 +147,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         ...options.templateOverrides,
       }),
       secret,
+      ...options.integrationSettings,
     },
     ...options.extraIntegrations?.({ vendor, spy, secret }),
   };

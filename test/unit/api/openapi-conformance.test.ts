@@ -110,6 +110,13 @@ beforeAll(async () => {
         res.writeHead(req.headers.authorization === expected ? 200 : 401).end();
         return;
       }
+      if (path.startsWith('/api/')) {
+        // The vendor's API behind the proxy: the proxied method and body, echoed.
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ method: req.method, body: Buffer.concat(chunks).toString() }));
+        return;
+      }
       if (req.method === 'GET') {
         res.writeHead(500).end();
         return;
@@ -144,9 +151,13 @@ beforeAll(async () => {
     callers: [issuer.callerConfig, downIssuer.callerConfig],
     integrations: {
       acme: {
-        provider: template('acme', { authorization_code: { pkce: {} }, refresh_token: {} }),
+        provider: {
+          ...template('acme', { authorization_code: { pkce: {} }, refresh_token: {} }),
+          api: { baseUrl: `${vendorUrl}/api` },
+        },
         secret,
         onBehalfOf: { allowedPrincipals: [REPORTING_ROLE] },
+        proxy: { allow: [{ methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], pathPrefix: '/v1/' }] },
       },
       'acme-sso': {
         provider: template('acme-sso', { saml2_bearer: { assertionFormat: 'response-base64' } }),
@@ -658,6 +669,44 @@ describe('the handlers answer as docs/openapi.yaml says', () => {
     expect(vended.statusCode).toBe(200);
     const own = await call('GET', '/vend/acme', { headers: frank });
     expect(vended.json?.access_token).toBe(own.json?.access_token);
+  });
+
+  it('proxy: the vendor answer for every method, and every refusal', async () => {
+    const erin = await token('erin');
+    await connectAndClaim(erin, 'good');
+    for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']) {
+      const body = method === 'GET' ? undefined : '{"a":1}';
+      const answer = await call(method, '/proxy/acme/v1/items?page=2', {
+        headers: { ...erin, ...JSON_TYPE },
+        body,
+      });
+      expect([method, answer.statusCode, answer.json]).toEqual([method, 200, { method, body: body ?? '' }]);
+    }
+    const refusals: Array<[string, string, Call, number, string]> = [
+      ['GET', '/proxy/acme/v1/items', {}, 401, 'invalid_token'],
+      ['GET', '/proxy/acme/v1/..%2f..%2fadmin', { headers: erin }, 400, 'invalid_request'],
+      ['GET', '/proxy/acme/admin', { headers: erin }, 403, 'access_denied'],
+      ['GET', '/proxy/acme-sso/v1/items', { headers: erin }, 404, 'not_found'],
+      ['GET', '/proxy/nope/v1/items', { headers: erin }, 404, 'unknown_integration'],
+      ['GET', '/proxy/acme/v1/items', { headers: await token('nobody') }, 404, 'not_connected'],
+      [
+        'POST',
+        '/proxy/acme/v1/items',
+        { headers: { ...erin, ...JSON_TYPE }, body: 'x'.repeat(1024 * 1024 + 1) },
+        413,
+        'invalid_request',
+      ],
+      ['PUT', '/proxy/acme/v1/items', { headers: erin, body: 'x' }, 415, 'invalid_request'],
+    ];
+    for (const [method, target, options, status, error] of refusals) {
+      const answer = await call(method, target, options);
+      expect([method, target, answer.statusCode, answer.json?.error]).toEqual([
+        method,
+        target,
+        status,
+        error,
+      ]);
+    }
   });
 
   it('exercised every route of the table', () => {

@@ -557,6 +557,7 @@ describe('TokenvendStack least privilege', () => {
     'connect-credentials': { actions: ['dynamodb:UpdateItem'] },
     'saml-acs': { actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] },
     vend: { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] },
+    proxy: { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] },
     connections: { actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query'] },
     'service-vend': { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] },
     'refresh-planner': { actions: ['dynamodb:Query'], index: REFRESH_DUE_INDEX.name },
@@ -583,6 +584,7 @@ describe('TokenvendStack least privilege', () => {
       subjects: ['user:*'],
     },
     vend: { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], kinds: TOKENS, subjects: ['user:*'] },
+    proxy: { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], kinds: TOKENS, subjects: ['user:*'] },
     connections: { actions: ['kms:Decrypt'], kinds: TOKENS, subjects: ['user:*'] },
     'service-vend': {
       actions: ['kms:Decrypt', 'kms:GenerateDataKey'],

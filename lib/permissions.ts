@@ -101,6 +101,10 @@ export const API_ACCESS: Readonly<Record<string, FunctionAccess>> = {
   vend: refreshing(['user']),
   // TokenLifecycle.getFreshToken, as vend (and once more with the refused token's hash after a vendor 401).
   proxy: refreshing(['user']),
+  // RFC 8693 token exchange: TokenLifecycle.getFreshToken for the subject_token's user, exactly as vend.
+  'token-exchange': refreshing(['user']),
+  // RFC 8414 metadata from the configuration only.
+  'oauth-metadata': { table: [] },
   // listBySubject (Query on the table), get with every token (to revoke), delete. Never writes tokens.
   connections: {
     table: [{ actions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:DeleteItem'] }],

@@ -106,6 +106,27 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     timeoutSeconds: 30,
   },
   {
+    // RFC 8693 token exchange: the subject_token (the caller's JWT, verified in the handler like `jwt` routes)
+    // is the authentication, so the route itself is public. The same lifecycle and grants as `vend`.
+    entry: 'token-exchange',
+    routes: [{ method: 'POST', path: '/oauth2/token', auth: 'none' }],
+    table: 'readWrite',
+    key: 'encryptDecrypt',
+    secrets: true,
+    events: true,
+    timeoutSeconds: 30,
+  },
+  {
+    // RFC 8414 metadata naming the token endpoint and grant; reads only the configuration, like health.
+    entry: 'oauth-metadata',
+    routes: [{ method: 'GET', path: '/.well-known/oauth-authorization-server', auth: 'none' }],
+    table: 'none',
+    key: 'none',
+    secrets: false,
+    events: false,
+    timeoutSeconds: 3,
+  },
+  {
     // The vendor API proxy: the caller's request sent to the vendor with the caller's token (the same lifecycle and
     // grants as `vend`, users' connections only). 29 s: two vendor attempts and one refresh, under API Gateway's 30 s.
     entry: 'proxy',

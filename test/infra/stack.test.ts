@@ -558,6 +558,8 @@ describe('TokenvendStack least privilege', () => {
     'saml-acs': { actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] },
     vend: { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] },
     proxy: { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] },
+    'token-exchange': { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] },
+    'oauth-metadata': { actions: [] },
     connections: { actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query'] },
     'service-vend': { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] },
     'refresh-planner': { actions: ['dynamodb:Query'], index: REFRESH_DUE_INDEX.name },
@@ -585,6 +587,12 @@ describe('TokenvendStack least privilege', () => {
     },
     vend: { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], kinds: TOKENS, subjects: ['user:*'] },
     proxy: { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], kinds: TOKENS, subjects: ['user:*'] },
+    'token-exchange': {
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      kinds: TOKENS,
+      subjects: ['user:*'],
+    },
+    'oauth-metadata': undefined,
     connections: { actions: ['kms:Decrypt'], kinds: TOKENS, subjects: ['user:*'] },
     'service-vend': {
       actions: ['kms:Decrypt', 'kms:GenerateDataKey'],

@@ -709,6 +709,42 @@ describe('the handlers answer as docs/openapi.yaml says', () => {
     }
   });
 
+  it('token exchange (RFC 8693) and its metadata (RFC 8414)', async () => {
+    const metadata = await call('GET', '/.well-known/oauth-authorization-server');
+    expect([metadata.statusCode, metadata.json?.token_endpoint]).toEqual([200, `${BASE}/oauth2/token`]);
+    const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+    const jwtOf = async (sub: string, from?: LocalIssuer) =>
+      String((await token(sub, from)).authorization).slice(7);
+    const form = (subjectToken: string, extra: Record<string, string> = {}) =>
+      new URLSearchParams({
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        subject_token: subjectToken,
+        subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+        audience: 'acme',
+        ...extra,
+      }).toString();
+    const gina = await jwtOf('gina');
+    const cases: Array<[Call, number, string]> = [
+      [{ headers: FORM, body: form(gina) }, 400, 'invalid_grant'],
+      [{ headers: FORM, body: form(gina, { audience: 'nope' }) }, 400, 'invalid_target'],
+      [{ headers: FORM, body: form(gina, { grant_type: 'password' }) }, 400, 'unsupported_grant_type'],
+      [{ headers: FORM, body: form('not.a.jwt') }, 400, 'invalid_request'],
+      [{ headers: FORM, body: form(gina, { client_secret: 'x' }) }, 400, 'invalid_client'],
+      [{ headers: { ...FORM, authorization: 'Basic eDp5' }, body: form(gina) }, 401, 'invalid_client'],
+      [{ headers: JSON_TYPE, body: '{}' }, 415, 'invalid_request'],
+      [{ headers: FORM, body: 'x'.repeat(DEFAULT_MAX_BODY_BYTES + 1) }, 413, 'invalid_request'],
+      [{ headers: FORM, body: form(await jwtOf('gina', downIssuer)) }, 503, 'temporarily_unavailable'],
+    ];
+    for (const [options, status, error] of cases) {
+      const answer = await call('POST', '/oauth2/token', options);
+      expect({ status: answer.statusCode, error: answer.json?.error }).toEqual({ status, error });
+    }
+    await connectAndClaim(await token('gina'), 'good');
+    const exchanged = await call('POST', '/oauth2/token', { headers: FORM, body: form(gina) });
+    const vended = await call('GET', '/vend/acme', { headers: await token('gina') });
+    expect([exchanged.statusCode, exchanged.json?.access_token]).toEqual([200, vended.json?.access_token]);
+  });
+
   it('exercised every route of the table', () => {
     const all = FUNCTIONS.flatMap((f) => f.routes.map((r) => `${r.method} ${r.path}`));
     expect([...documentedRoutes].sort()).toEqual(all.sort());

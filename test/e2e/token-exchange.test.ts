@@ -156,6 +156,15 @@ describe('token exchange with a warm connection', () => {
       ['access_token', 'expires_in', 'issued_token_type', 'scope', 'token_type'].sort(),
     );
     expect(answer.json).toMatchObject({ issued_token_type: ACCESS_TOKEN_TYPE, token_type: 'Bearer' });
+    // The audit trail records the exchange like a vend: the integration (no path parameter names it) and the user.
+    const audit = await stack.call('GET', '/local/audit', { token: jwt });
+    expect((audit.json?.records as Record<string, unknown>[])[0]).toMatchObject({
+      action: 'token_exchange',
+      outcome: 'ok',
+      integration: OIDC,
+      subject: 'user:local:alice',
+      actor: 'user:local:alice',
+    });
   });
 
   it('oauth4webapi sees the RFC error codes (invalid_grant when not connected)', async () => {

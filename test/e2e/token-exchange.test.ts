@@ -158,7 +158,7 @@ describe('token exchange with a warm connection', () => {
     expect(answer.json).toMatchObject({ issued_token_type: ACCESS_TOKEN_TYPE, token_type: 'Bearer' });
     // The audit trail records the exchange like a vend: the integration (no path parameter names it) and the user.
     const audit = await stack.call('GET', '/local/audit', { token: jwt });
-    expect((audit.json?.records as Record<string, unknown>[])[0]).toMatchObject({
+    expect(((audit.json?.records ?? []) as Record<string, unknown>[])[0]).toMatchObject({
       action: 'token_exchange',
       outcome: 'ok',
       integration: OIDC,

@@ -3,6 +3,7 @@
  * users' connections, a vendor's login URL. Tables for people, `--json` for scripts; exit codes in output.ts.
  */
 import { parseArgs } from 'node:util';
+import { audit } from './audit.js';
 import { authorizeUrl } from './authorize-url.js';
 import type { Command } from './command.js';
 import { configCheck, secretsSet } from './config.js';
@@ -21,6 +22,7 @@ export const COMMANDS: readonly Command[] = [
   connectionsInspect,
   connectionsDisconnect,
   authorizeUrl,
+  audit,
 ];
 
 const GROUPS = ['providers', 'config', 'secrets', 'connections'];

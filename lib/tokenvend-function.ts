@@ -52,6 +52,8 @@ export interface TokenvendFunctionProps {
   logRetention: logs.RetentionDays;
   /** Keep the log group when the stack is deleted. */
   retainLogs: boolean;
+  /** The audit trail's log group: every function may write records there (never read them). */
+  auditLog?: logs.ILogGroup;
 }
 
 /** Every function reports metrics under one namespace and one `service` dimension (Powertools). */
@@ -111,6 +113,7 @@ export class TokenvendFunction extends Construct {
         [ENV.secretPrefix]: props.secretPrefix,
         [ENV.configFile]: COMPILED_DEPLOYMENT_FILE,
         ...(props.eventBus && spec.events ? { [ENV.eventBus]: props.eventBus.eventBusName } : {}),
+        ...(props.auditLog ? { [ENV.auditLogGroup]: props.auditLog.logGroupName } : {}),
         ...POWERTOOLS_ENVIRONMENT,
         ...props.environment,
         NODE_OPTIONS: '--enable-source-maps',
@@ -147,6 +150,8 @@ export class TokenvendFunction extends Construct {
     }
     if (spec.access.key) props.key.grantUse(this.role, spec.access.key, props.integrations);
     if (spec.events) props.eventBus?.grantPutEventsTo(this.role);
+    // CreateLogStream and PutLogEvents on the audit group only: a function can add records, not read or delete them.
+    props.auditLog?.grantWrite(this.role);
     if (spec.secrets) {
       const stack = Stack.of(this);
       this.role.addToPrincipalPolicy(

@@ -33,6 +33,7 @@ import type { Construct } from 'constructs';
 import { PROXY_CORS_HEADERS } from '../functions/core/flows/proxy.js';
 import { FUNCTIONS } from '../functions/handlers/routes.js';
 import { AlarmTopic } from './alarm-topic.js';
+import { auditLogGroupName } from './audit-log.js';
 import { type CheckedDeployment, readDeployment } from './deployment-config.js';
 import { apiAccess } from './permissions.js';
 import { RefreshPipeline } from './refresh-pipeline.js';
@@ -76,6 +77,8 @@ function pascal(entry: string): string {
 export class TokenvendStack extends Stack {
   readonly api: apigw.HttpApi;
   readonly eventBus: events.EventBus;
+  /** The audit trail's log group (`/tokenvend/<env>/audit`). */
+  readonly auditLog: logs.LogGroup;
   /** The API's functions by handler entry (`vend`, `connect`, ...). */
   readonly functions: ReadonlyMap<string, lambda.IFunction>;
   /** Every function with its role and log group (API functions, then planner and worker). */
@@ -108,6 +111,12 @@ export class TokenvendStack extends Stack {
     const secretPrefix = `tokenvend/${props.envName}/`;
     this.eventBus = new events.EventBus(this, 'Events', { eventBusName: `tokenvend-${props.envName}` });
 
+    // The audit trail (docs/audit.md): its own group, its own retention, found by name (`tokenvend audit`).
+    this.auditLog = new logs.LogGroup(this, 'AuditLog', {
+      logGroupName: auditLogGroupName(props.envName),
+      retention: (config.deploy.auditRetentionDays ?? (retain ? 731 : 30)) as logs.RetentionDays,
+      removalPolicy: logRemoval,
+    });
     const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
       retention: logRetention,
       removalPolicy: logRemoval,
@@ -168,6 +177,7 @@ export class TokenvendStack extends Stack {
       eventBus: this.eventBus,
       logRetention,
       retainLogs: retain,
+      auditLog: this.auditLog,
     };
     const iamAuthorizer = new HttpIamAuthorizer();
     const functions = new Map<string, lambda.IFunction>();

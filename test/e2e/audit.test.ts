@@ -111,6 +111,21 @@ describe('the audit trail', () => {
     secrets.push(second.access_token);
     expect(second.access_token).not.toBe(first.access_token);
 
+    // RFC 8693 token exchange: the same token, its own record.
+    const exchanged = await fetch(`${server.url}/oauth2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': USER_AGENT },
+      body: new URLSearchParams({
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        subject_token: jwt,
+        subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+        audience: 'sandbox',
+      }),
+    });
+    expect(exchanged.status).toBe(200);
+    // The sandbox has no proxy allow-list: refused, and recorded.
+    expect((await fetch(`${server.url}/proxy/sandbox/me`, { headers: auth })).status).toBe(404);
+
     // Someone else, and a forged token: refused, and recorded as such.
     const bob = { authorization: `Bearer ${await callerToken('bob')}`, 'user-agent': USER_AGENT };
     expect((await fetch(`${server.url}/vend/sandbox`, { headers: bob })).status).toBe(404);
@@ -132,6 +147,8 @@ describe('the audit trail', () => {
       ['vend', 'ok', alice, alice],
       ['refresh', 'ok', alice, alice],
       ['vend', 'ok', alice, alice],
+      ['token_exchange', 'ok', alice, alice],
+      ['proxy', 'not_found', alice, alice],
       ['vend', 'not_connected', 'user:local:bob', 'user:local:bob'],
       ['vend', 'invalid_token', undefined, undefined],
       ['disconnect', 'ok', alice, alice],
@@ -155,7 +172,7 @@ describe('the audit trail', () => {
     expect(new Set(routeIds).size).toBe(routeIds.length);
     expect(written[4]?.requestId).toBe(written[5]?.requestId);
     expect(written.filter((r) => r.status !== undefined).map((r) => r.status)).toEqual([
-      200, 302, 200, 200, 200, 404, 401, 204,
+      200, 302, 200, 200, 200, 200, 404, 404, 401, 204,
     ]);
 
     // Canary: nothing secret in any record.
@@ -179,6 +196,8 @@ describe('the audit trail', () => {
     // Newest first; bob's and the forged token's records are not alice's.
     expect(alices.map((r) => r.action)).toEqual([
       'disconnect',
+      'proxy',
+      'token_exchange',
       'vend',
       'refresh',
       'vend',

@@ -342,6 +342,7 @@ describe('TokenvendStack refresh pipeline', () => {
         ENV.secretPrefix,
         ENV.configFile,
         ENV.refreshQueues,
+        ENV.auditLogGroup,
         'POWERTOOLS_SERVICE_NAME',
         'POWERTOOLS_METRICS_NAMESPACE',
         'NODE_OPTIONS',
@@ -428,6 +429,7 @@ describe('TokenvendStack refresh pipeline', () => {
         ENV.secretPrefix,
         ENV.configFile,
         ENV.eventBus,
+        ENV.auditLogGroup,
         'POWERTOOLS_SERVICE_NAME',
         'POWERTOOLS_METRICS_NAMESPACE',
         'NODE_OPTIONS',
@@ -679,7 +681,7 @@ describe('TokenvendStack least privilege', () => {
     },
   );
 
-  it('gives every function its own role without managed policies, writing only its own log group', () => {
+  it('gives every function its own role without managed policies, writing only its own log group and the audit trail', () => {
     const roles = template.findResources('AWS::IAM::Role');
     for (const role of Object.values(roles)) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     expect(JSON.stringify(template.toJSON())).not.toContain('AWSLambdaBasicExecutionRole');
@@ -693,7 +695,14 @@ describe('TokenvendStack least privilege', () => {
           Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
           Resource: getAtt(stack, tv.logGroup, 'Arn'),
         },
+        // Records only: no function may read, filter or delete the audit trail.
+        {
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: getAtt(stack, stack.auditLog, 'Arn'),
+        },
       ]);
+      expect(envOf(template, stack, tv.fn)[ENV.auditLogGroup]).toEqual(ref(stack, stack.auditLog));
       expect(functionResource(template, stack, tv.fn).Role).toEqual(getAtt(stack, tv.role, 'Arn'));
       expect(functionResource(template, stack, tv.fn).LoggingConfig).toMatchObject({
         LogGroup: ref(stack, tv.logGroup),
@@ -719,8 +728,15 @@ describe('TokenvendStack operations', () => {
   const { template, stack } = synth();
 
   it('keeps logs for the configured retention and deletes them with a stack that keeps no data', () => {
-    const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
+    const all = Object.values(template.findResources('AWS::Logs::LogGroup'));
+    const groups = all.filter((g) => g.Properties.LogGroupName !== '/tokenvend/test/audit');
     expect(groups).toHaveLength(FUNCTIONS.length + 2 + 1);
+    // The audit trail: its own group and retention (30 days for a stack that keeps no data).
+    expect(all.length - groups.length).toBe(1);
+    template.hasResource('AWS::Logs::LogGroup', {
+      Properties: { LogGroupName: '/tokenvend/test/audit', RetentionInDays: 30 },
+      DeletionPolicy: 'Delete',
+    });
     for (const g of groups) {
       expect(g.Properties.RetentionInDays).toBe(30);
       expect(g.DeletionPolicy).toBe('Delete');
@@ -731,8 +747,24 @@ describe('TokenvendStack operations', () => {
     const config = JSON.parse(fs.readFileSync(path.join(projectRoot, 'config', 'dev.json'), 'utf8'));
     const { deploy: _deploy, ...rest } = config;
     const kept = synth('kept', writeConfig(rest), true).template;
-    const groups = Object.values(kept.findResources('AWS::Logs::LogGroup'));
+    const groups = Object.values(kept.findResources('AWS::Logs::LogGroup')).filter(
+      (g) => g.Properties.LogGroupName !== '/tokenvend/kept/audit',
+    );
     expect(groups).toHaveLength(FUNCTIONS.length + 2 + 1);
+    // The audit trail is kept two years by default, and retained.
+    kept.hasResource('AWS::Logs::LogGroup', {
+      Properties: { LogGroupName: '/tokenvend/kept/audit', RetentionInDays: 731 },
+      DeletionPolicy: 'Retain',
+    });
+    const audited = synth(
+      'audited',
+      writeConfig({ ...rest, deploy: { auditRetentionDays: 3653 } }),
+      true,
+    ).template;
+    audited.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: '/tokenvend/audited/audit',
+      RetentionInDays: 3653,
+    });
     for (const g of groups) {
       expect(g.Properties.RetentionInDays).toBe(365);
       expect(g.DeletionPolicy).toBe('Retain');

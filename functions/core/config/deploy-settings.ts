@@ -46,6 +46,17 @@ export const deploySettingsSchema = z.strictObject({
       message: `one of ${LOG_RETENTION_DAYS.join(', ')}`,
     })
     .optional(),
+  /**
+   * Days the audit trail's log group (`/tokenvend/<env>/audit`, docs/audit.md) keeps its records. Default: 731 when
+   * data is retained, else 30.
+   */
+  auditRetentionDays: z
+    .number()
+    .int()
+    .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+      message: `one of ${LOG_RETENTION_DAYS.join(', ')}`,
+    })
+    .optional(),
   /** Default-route throttling of the API stage (every route): steady requests per second and burst. */
   throttling: z
     .strictObject({

@@ -16,6 +16,12 @@ export const AUDITED_ROUTES: Readonly<Record<string, AuditAction>> = {
   'POST /service/users/{integration}/vend': 'vend_on_behalf',
   'GET /service/vend/{integration}/{connection}': 'service_vend',
   'DELETE /connections/{integration}': 'disconnect',
+  'POST /oauth2/token': 'token_exchange',
+  'GET /proxy/{integration}/{path+}': 'proxy',
+  'POST /proxy/{integration}/{path+}': 'proxy',
+  'PUT /proxy/{integration}/{path+}': 'proxy',
+  'PATCH /proxy/{integration}/{path+}': 'proxy',
+  'DELETE /proxy/{integration}/{path+}': 'proxy',
 };
 
 /** Routes that record nothing, on purpose. */
@@ -23,6 +29,7 @@ export const UNAUDITED_ROUTES: ReadonlySet<string> = new Set([
   'GET /health',
   'GET /connections',
   'GET /saml/{integration}/metadata',
+  'GET /.well-known/oauth-authorization-server',
 ]);
 
 export function auditActionOf(routeKey: string | undefined): AuditAction | undefined {

@@ -107,7 +107,7 @@ function auditTrail(logger: Logger): AuditTrail | undefined {
       client: new CloudWatchLogsClient({}),
       logGroupName,
       streamPrefix: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'tokenvend',
-      // A lost record is an operational alarm (the metric filter in lib/), never silent.
+      // A lost record is never silent: an error line in the function's own log, with the count.
       onError: (problem) => logger.error('audit records not written', { ...problem }),
     }),
   );

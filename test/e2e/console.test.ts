@@ -133,6 +133,7 @@ describe('the local console', () => {
     await page.getByText('No connections yet.').waitFor();
     expect(await page.locator('#connections tr').count()).toBe(0);
     expect(await page.locator('#events li').count()).toBe(0);
+    expect(await page.locator('#audit tr').count()).toBe(0);
     expect(await page.locator('#token-section').isHidden()).toBe(true);
     await shot('04-second-subject');
 
@@ -143,6 +144,11 @@ describe('the local console', () => {
     await page.getByText('Disconnected sandbox.').waitFor();
     await page.getByText('No connections yet.').waitFor();
     await page.locator('#events li', { hasText: 'disconnected sandbox' }).waitFor();
+    // The audit panel: alice's own records, the disconnect newest.
+    await page.locator('#audit tr', { hasText: 'disconnect' }).first().waitFor();
+    const actions = await page.locator('#audit tr td:nth-child(2)').allTextContents();
+    expect(actions[0]).toBe('disconnect');
+    expect(actions).toEqual(expect.arrayContaining(['connect', 'callback', 'claim', 'vend']));
     await shot('05-disconnected');
     expect(problems).toEqual([]);
   }, 90_000);

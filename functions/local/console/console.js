@@ -230,8 +230,22 @@ async function completeConnect() {
   say(`Connected to ${integration}.`);
 }
 
+async function loadAudit() {
+  const { records } = await api('GET', '/local/audit');
+  const rows = records.slice(0, 30).map((record) => {
+    const row = document.createElement('tr');
+    cell(row, new Date(record.time).toLocaleTimeString());
+    cell(row, record.action);
+    cell(row, record.integration ?? '');
+    cell(row, record.outcome);
+    cell(row, record.actor ?? '');
+    return row;
+  });
+  $('audit').replaceChildren(...rows);
+}
+
 async function refresh() {
-  await Promise.all([loadConnections(), loadEvents()]);
+  await Promise.all([loadConnections(), loadEvents(), loadAudit()]);
 }
 
 function render() {
@@ -239,7 +253,9 @@ function render() {
   $('signin').hidden = Boolean(current);
   $('signed-in').hidden = !current;
   $('whoami').textContent = current?.subject ?? '';
-  for (const id of ['integrations-section', 'connections-section', 'events-section']) $(id).hidden = !current;
+  for (const id of ['integrations-section', 'connections-section', 'events-section', 'audit-section']) {
+    $(id).hidden = !current;
+  }
   if (!current) $('token-section').hidden = true;
   clearInterval(poller);
   if (current) poller = setInterval(() => guarded(refresh, true), POLL_MS);

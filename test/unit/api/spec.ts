@@ -61,8 +61,16 @@ export function operations(spec: Json): Operation[] {
   return out;
 }
 
+/**
+ * The OpenAPI path of a route: API Gateway's greedy `{name+}` is written `{name}` (OpenAPI has no greedy
+ * parameter; the parameter's description says it spans `/`).
+ */
+export function openapiPath(routePath: string): string {
+  return routePath.replace(/\{(\w+)\+\}/g, '{$1}');
+}
+
 export function operation(spec: Json, method: string, path: string): Json | undefined {
-  const item = (spec.paths as Json | undefined)?.[path];
+  const item = (spec.paths as Json | undefined)?.[openapiPath(path)];
   const op = isObject(item) ? item[method.toLowerCase()] : undefined;
   return isObject(op) ? op : undefined;
 }

@@ -97,7 +97,15 @@ describe.each(['dev', 'staging', 'prod'])('config/%s.json', (envName) => {
 
   it('applies its retention and throttling settings', () => {
     const retention = raw.deploy.logRetentionDays as number;
-    for (const group of Object.values(template.findResources('AWS::Logs::LogGroup'))) {
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
+    // The audit trail keeps its own retention (docs/audit.md).
+    const audit = groups.filter((g) => String(g.Properties.LogGroupName ?? '').endsWith('/audit'));
+    expect(audit).toHaveLength(1);
+    expect(audit[0]?.Properties.RetentionInDays).toBe(
+      raw.deploy.auditRetentionDays ?? (raw.deploy.retainData === false ? 30 : 731),
+    );
+    for (const group of groups) {
+      if (audit.includes(group)) continue;
       expect(group.Properties.RetentionInDays).toBe(retention);
       expect(group.DeletionPolicy).toBe(raw.deploy.retainData ? 'Retain' : 'Delete');
     }

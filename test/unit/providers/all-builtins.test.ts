@@ -88,6 +88,11 @@ async function inputFor(grant: TokenGrantName, provider: ResolvedProvider, clien
     }
     case 'jwt_bearer': {
       const assertion = tok('jwt');
+      const source = provider.template.grants.jwt_bearer?.assertion;
+      // A template may take the assertion from the secret (RingCentral's console-issued JWT credential).
+      if (source?.source === 'secret') {
+        return { input: { grant } as GrantInput, own: { assertion }, secret: { [source.field]: assertion } };
+      }
       return { input: { grant, assertion } as GrantInput, own: { assertion } };
     }
     case 'password': {
@@ -134,8 +139,10 @@ describe('every built-in provider through the engine', () => {
 
   it.each(rows)('%s %s yields a TokenSet and sends the vendor its wire shape', async (id, grant, g) => {
     const provider = await builtin(id, cases[id]?.vars);
-    const client = confidentialClient();
-    const { input, own } = await inputFor(grant, provider, client);
+    const base = confidentialClient();
+    const made = await inputFor(grant, provider, base);
+    const { input, own } = made;
+    const client = { ...base, ...('secret' in made ? made.secret : {}) };
     const body = g.response();
     answer = { status: 200, body };
     seen.length = 0;

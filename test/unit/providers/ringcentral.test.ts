@@ -83,8 +83,13 @@ describe('ringcentral template', () => {
       ...ttl,
     });
 
+    // The JWT credential comes from the integration's secret (field jwt_assertion), never from the caller.
     const assertion = tok('jwt');
-    const jb = buildTokenRequest(p, { grant: 'jwt_bearer', assertion }, client);
+    const jb = buildTokenRequest(
+      p,
+      { grant: 'jwt_bearer', assertion: tok('ignored') },
+      { ...client, jwt_assertion: assertion },
+    );
     expect(jb.headers.authorization).toBe(basicFor(client));
     expect(formOf(jb)).toEqual({
       grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',

@@ -10,6 +10,7 @@ import {
   InvalidGrantError,
   InvalidRequestError,
   RateLimitedError,
+  TemplateError,
   type TokenvendError,
   VendorRejectedError,
   VendorUnavailableError,
@@ -122,19 +123,18 @@ describe('buildVerifyRequest', () => {
     expect((error as Error).message).toMatch(/needs variable host/);
     expect(errorText(error)).not.toContain(pw);
 
-    const loose = provider(
-      {
-        variables: { host: { description: 'host', pattern: '[a-z.@]+' } },
-        grants: grant('https://${host}/User/${username}'),
-        endpoints: {},
-      },
-      { host: 'user@finesse.example' },
-    );
-    const carrying: Integration = { id: 'finesse', provider: loose, config: {} as Integration['config'] };
+    // A host that would carry credentials is refused when the integration is bound, before any request.
     const refused = thrown(() =>
-      buildVerifyRequest(carrying, specOf(carrying), { username: 'a', password: pw }),
+      provider(
+        {
+          variables: { host: { description: 'host', pattern: '[a-z.@]+' } },
+          grants: grant('https://${host}/User/${username}'),
+          endpoints: {},
+        },
+        { host: 'user@finesse.example' },
+      ),
     );
-    expect(refused).toBeInstanceOf(ConfigError);
+    expect(refused).toBeInstanceOf(TemplateError);
     expect((refused as Error).message).toMatch(/must not carry credentials/);
   });
 });

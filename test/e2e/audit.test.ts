@@ -10,6 +10,7 @@ import { accessTokenHash } from '../../functions/core/lifecycle/lifecycle.js';
 import type { AuditRecord } from '../../functions/core/ports.js';
 import { AUDIT_FILE } from '../../functions/local/local-app.js';
 import { type LocalServer, startLocalServer } from '../../functions/local/server.js';
+import { browse } from './support/browse.js';
 
 let server: LocalServer;
 let cwd: string;
@@ -48,26 +49,6 @@ async function callerToken(sub: string): Promise<string> {
   return ((await response.json()) as { token: string }).token;
 }
 
-/** Follows the sandbox's sign-in redirects with a cookie jar until the browser would come back to tokenvend. */
-async function browse(start: string): Promise<URL> {
-  const jar = new Map<string, string>();
-  let url = new URL(start);
-  for (let hop = 0; hop < 10; hop++) {
-    if (url.origin === new URL(server.url).origin) return url;
-    const response = await fetch(url, {
-      redirect: 'manual',
-      headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },
-    });
-    for (const cookie of response.headers.getSetCookie()) {
-      const [pair = ''] = cookie.split(';');
-      const eq = pair.indexOf('=');
-      jar.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
-    }
-    url = new URL(String(response.headers.get('location')), url);
-  }
-  throw new Error('too many redirects');
-}
-
 describe('the audit trail', () => {
   it('writes one record per action, with who, what and how it ended, and never a secret', async () => {
     const jwt = await callerToken('alice');
@@ -82,7 +63,7 @@ describe('the audit trail', () => {
       body: JSON.stringify({ return_to: `${server.url}/local/connected` }),
     });
     const { authorize_url } = (await started.json()) as { authorize_url: string };
-    const callback = await browse(authorize_url);
+    const callback = await browse(authorize_url, server.url);
     secrets.push(String(callback.searchParams.get('code')), String(callback.searchParams.get('state')));
     const finished = await fetch(callback, { redirect: 'manual', headers: { 'user-agent': USER_AGENT } });
     const claim = String(new URL(String(finished.headers.get('location'))).searchParams.get('claim'));

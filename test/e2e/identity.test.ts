@@ -23,6 +23,7 @@ import {
   type TestKey,
 } from '../integration/caller-auth/support.js';
 import { freePort } from '../support/free-port.js';
+import { browse } from './support/browse.js';
 
 interface Answer {
   status: number;
@@ -61,28 +62,6 @@ async function localToken(server: LocalServer, sub: string): Promise<string> {
   return String(answer.json?.token);
 }
 
-/** Follows the sandbox vendor's redirects with a cookie jar until the browser would come back to `server`. */
-async function browse(start: string, server: LocalServer): Promise<URL> {
-  const jar = new Map<string, string>();
-  let url = new URL(start);
-  for (let hop = 0; hop < 10; hop++) {
-    if (url.origin === new URL(server.url).origin) return url;
-    const response = await fetch(url, {
-      redirect: 'manual',
-      headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },
-    });
-    for (const cookie of response.headers.getSetCookie()) {
-      const [pair = ''] = cookie.split(';');
-      const eq = pair.indexOf('=');
-      jar.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
-    }
-    const location = response.headers.get('location');
-    if (!location) throw new Error(`no redirect from ${url.pathname} (HTTP ${response.status})`);
-    url = new URL(location, url);
-  }
-  throw new Error('too many redirects');
-}
-
 /**
  * Connect -> sandbox vendor sign-in -> callback (-> claim with the same JWT, when the callback hands the return
  * URL a claim code) for the caller of `token`; true when the connection is stored.
@@ -90,7 +69,7 @@ async function browse(start: string, server: LocalServer): Promise<URL> {
 async function connectSandbox(server: LocalServer, token: string): Promise<boolean> {
   const started = await call(server, 'POST', '/connect/sandbox', token, { return_to: `${server.url}/done` });
   if (started.status !== 200) return false;
-  const callback = await browse(String(started.json?.authorize_url), server);
+  const callback = await browse(String(started.json?.authorize_url), server.url);
   const finished = await fetch(callback, { redirect: 'manual' });
   const location = finished.headers.get('location');
   if (finished.status !== 302 || !location) return false;

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { type LocalServer, startLocalServer } from '../../functions/local/server.js';
+import { browse } from './support/browse.js';
 
 let server: LocalServer;
 let cwd: string;
@@ -20,28 +21,6 @@ afterAll(async () => {
   await server?.close();
   rmSync(cwd, { recursive: true, force: true });
 });
-
-/** Follows redirects by hand with a cookie jar until the browser would leave for `stopAt`'s origin. */
-async function browse(start: string, stopAt: string): Promise<URL> {
-  const jar = new Map<string, string>();
-  let url = new URL(start);
-  for (let hop = 0; hop < 10; hop++) {
-    if (url.origin === new URL(stopAt).origin) return url;
-    const response = await fetch(url, {
-      redirect: 'manual',
-      headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },
-    });
-    for (const cookie of response.headers.getSetCookie()) {
-      const [pair = ''] = cookie.split(';');
-      const eq = pair.indexOf('=');
-      jar.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
-    }
-    const location = response.headers.get('location');
-    if (!location) throw new Error(`no redirect from ${url.pathname} (HTTP ${response.status})`);
-    url = new URL(location, url);
-  }
-  throw new Error('too many redirects');
-}
 
 describe('npm start without a config file (the sandbox)', () => {
   it('runs connect -> callback -> vend -> disconnect against the embedded sandbox vendor', async () => {

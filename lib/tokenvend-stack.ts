@@ -211,7 +211,7 @@ export class TokenvendStack extends Stack {
               reason:
                 route.auth === 'jwt'
                   ? 'Caller JWTs are verified in the handler with aws-jwt-verify (issuer, audience, JWKS per deployment).'
-                  : 'Public by design: health check, OAuth callback (state-bound) and SAML ACS (signature-verified).',
+                  : 'Public by design: health check, OAuth callback (state-bound), SAML ACS (signature-verified), the RFC 8693 token endpoint (its subject_token is the caller JWT, verified in the handler) and the RFC 8414 metadata document.',
             });
           }
         }

@@ -116,6 +116,18 @@ export interface Telemetry {
   ): void;
 }
 
+/** Counts attempts per key in fixed windows: the per-user credentials check, against password guessing. */
+export interface AttemptLimiter {
+  /**
+   * Takes one attempt. Refused when `max` were already taken in the current window, with the seconds until it
+   * ends; a refused attempt does not count.
+   */
+  take(
+    key: string,
+    options: { max: number; windowSeconds: number },
+  ): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }>;
+}
+
 /**
  * What the audit trail records: every action on a connection, once. A closed set, so a query can list them
  * (docs/audit.md).

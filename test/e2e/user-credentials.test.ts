@@ -222,6 +222,24 @@ describe('per-user credentials through the local runtime', () => {
     expect(headerOf(vend)).toBe(basicOf('agent1001', password('agent1001')));
   });
 
+  it('a caller guessing passwords gets 5 checks per 15 minutes, then 429 slow_down with Retry-After and no vendor call', async () => {
+    const mallory = await stack.token('mallory');
+    const before = finesseRequests.length;
+    for (let i = 0; i < 5; i++) {
+      const guess = await post(mallory, { username: 'agent1001', password: `guess-${i}-canary` });
+      expect(guess.status).toBe(400);
+    }
+    expect(finesseRequests.length - before).toBe(5);
+    const sixth = await post(mallory, { username: 'agent1001', password: password('agent1001') });
+    expect([sixth.status, sixth.json?.error]).toEqual([429, 'slow_down']);
+    expect(Number(sixth.headers.get('retry-after'))).toBeGreaterThan(800);
+    expect(Number(sixth.headers.get('retry-after'))).toBeLessThanOrEqual(900);
+    // Not even the right password reaches the vendor now, and another caller is not held back.
+    expect(finesseRequests.length - before).toBe(5);
+    const erin = await stack.token('erin');
+    expect((await post(erin, { username: 'agent1001', password: 'erin-guess-canary' })).status).toBe(400);
+  });
+
   it('another subject can neither vend nor see the first one’s credentials', async () => {
     const mallory = await stack.token('mallory');
     const vend = await call('GET', `/vend/${FINESSE}`, { token: mallory });

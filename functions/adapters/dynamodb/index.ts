@@ -3,6 +3,7 @@
  * request IDs and the shared schema.
  */
 export * from './assertion-replay-guard.js';
+export * from './attempt-limiter.js';
 export * from './connect-state-store.js';
 export * from './connection-store.js';
 export * from './parked-connection-store.js';

@@ -70,6 +70,8 @@ export const ITEM_KINDS = {
   /** Tokens of a finished browser flow until the starting subject claims them. */
   parkedConnection: 'parked_connection',
   samlAssertion: 'saml_assertion',
+  /** Attempts of one subject at one integration's password check, per window (minutes). */
+  attempts: 'attempts',
   /** An outstanding SP-initiated AuthnRequest ID (single use, minutes). */
   samlRequest: 'saml_request',
 } as const;
@@ -102,6 +104,11 @@ export function connectStateSlot(state: string): string {
 /** One item per subject listing its outstanding connect states (`slots`), so that they can be capped. */
 export function connectStateSlotsKey(subject: string): { pk: string; sk: string } {
   return { pk: `stateslots#${hash(subject)}`, sk: 'stateslots' };
+}
+
+/** A fixed-window attempt counter (the credentials route's password checks); the key is hashed. */
+export function attemptsKey(key: string): { pk: string; sk: string } {
+  return { pk: `attempts#${hash(key)}`, sk: 'attempts' };
 }
 
 /** The claim code is a bearer secret until claimed: only its hash is stored as the key. */

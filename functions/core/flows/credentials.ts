@@ -16,6 +16,7 @@ import {
   InvalidGrantError,
   InvalidRequestError,
   RateLimitedError,
+  TokenvendError,
   VendorRejectedError,
   VendorUnavailableError,
 } from '../errors.js';
@@ -199,6 +200,23 @@ export interface CredentialsConnectInput {
   body: unknown;
 }
 
+/** Password checks one subject may send to one integration's vendor per window. */
+export const MAX_CREDENTIAL_ATTEMPTS = 5;
+const CREDENTIAL_ATTEMPT_WINDOW_SECONDS = 900;
+
+/** 429 `slow_down`: the subject used its {@link MAX_CREDENTIAL_ATTEMPTS} checks of this window. */
+export class TooManyCredentialChecksError extends TokenvendError {
+  readonly retryAfterSeconds: number;
+
+  constructor(integration: string, retryAfterSeconds: number) {
+    super(
+      `at most ${MAX_CREDENTIAL_ATTEMPTS} credential checks for ${integration} per ${CREDENTIAL_ATTEMPT_WINDOW_SECONDS / 60} minutes; retry later`,
+      { error: 'slow_down', status: 429 },
+    );
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
 /**
  * Checks the caller's own credentials once at the vendor and, when it accepts them, stores them as the caller's
  * connection (replacing any previous one, publishing `connection.connected`). A refusal or a vendor failure
@@ -215,6 +233,12 @@ export async function connectWithCredentials(
   if (!new RegExp(`^(?:${spec.username.pattern})$`, 'u').test(credentials.username)) {
     throw new InvalidRequestError(`username is not in the form integration ${integration.id} accepts`);
   }
+  // Any signed-in caller could otherwise try passwords for any agent (and lock agents out at the vendor).
+  const attempt = await deps.attempts.take(`credentials\n${integration.id}\n${input.subject}`, {
+    max: MAX_CREDENTIAL_ATTEMPTS,
+    windowSeconds: CREDENTIAL_ATTEMPT_WINDOW_SECONDS,
+  });
+  if (!attempt.allowed) throw new TooManyCredentialChecksError(integration.id, attempt.retryAfterSeconds);
   const response = await send(buildVerifyRequest(integration, spec, credentials), {
     fetch: deps.fetch,
     timeoutMs: deps.vendorTimeoutMs,

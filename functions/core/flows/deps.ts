@@ -5,7 +5,7 @@ import { InvalidRequestError } from '../errors.js';
 import type { TokenLifecycle } from '../lifecycle/lifecycle.js';
 import type { ConnectFlowStateStore, ConnectionStore } from '../lifecycle/store.js';
 import type { FetchLike } from '../oauth/http.js';
-import type { AssertionReplayGuard, ConnectionEventSink, SecretSource } from '../ports.js';
+import type { AssertionReplayGuard, AttemptLimiter, ConnectionEventSink, SecretSource } from '../ports.js';
 
 export interface FlowDeps {
   deployment: Deployment;
@@ -15,6 +15,8 @@ export interface FlowDeps {
   store: ConnectionStore;
   states: ConnectFlowStateStore;
   replay: AssertionReplayGuard;
+  /** Caps each subject's password checks at the vendor (`POST /connect/{integration}/credentials`). */
+  attempts: AttemptLimiter;
   secrets: SecretSource;
   events: ConnectionEventSink;
   fetch: FetchLike;

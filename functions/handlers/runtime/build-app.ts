@@ -6,6 +6,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { CallerVerifier } from '../../adapters/caller-auth/index.js';
 import {
   DynamoAssertionReplayGuard,
+  DynamoAttemptLimiter,
   DynamoConnectionStore,
   DynamoConnectStateStore,
   DynamoParkedConnectionStore,
@@ -90,6 +91,7 @@ export function buildApp(parts: AppParts): App {
       store,
       states: new DynamoConnectStateStore(parts.dynamo),
       replay: new DynamoAssertionReplayGuard(parts.dynamo),
+      attempts: new DynamoAttemptLimiter(parts.dynamo),
       secrets: parts.secrets,
       events,
       fetch,

@@ -23,6 +23,7 @@ import {
   CredentialsRefusedError,
   connectWithCredentials,
   credentialsOf,
+  TooManyCredentialChecksError,
   verifyOutcome,
 } from '../../../functions/core/flows/credentials.js';
 import { type FlowDeps, integrationOf } from '../../../functions/core/flows/deps.js';
@@ -435,6 +436,7 @@ describe('docs/openapi.yaml', () => {
               ),
             ),
             new CredentialsRefusedError('finesse', 401),
+            new TooManyCredentialChecksError('finesse', 600),
             checked(403),
             checked(500),
             checked(503, { 'retry-after': '7' }),

@@ -10,8 +10,8 @@ import {
   type ProxyResponse,
   proxyRequest,
 } from '../core/flows/proxy.js';
-import { NeedsReauthError } from '../core/lifecycle/errors.js';
 import { type HttpEvent, type HttpResult, header, json } from './middleware/types.js';
+import { needsReauthAnswer } from './needs-reauth.js';
 import type { AppProvider } from './runtime/app.js';
 import { awsApp } from './runtime/aws-app.js';
 import { pathParam } from './runtime/http.js';
@@ -42,17 +42,6 @@ function resultBody(answer: ProxyResponse): { body: string; isBase64Encoded: boo
   return { body: Buffer.from(answer.body).toString('base64'), isBase64Encoded: true };
 }
 
-/** 409 with the reason and where the user connects again, as `GET /vend/{integration}` answers. */
-function needsReauth(error: unknown, integration: string): HttpResult {
-  if (!(error instanceof NeedsReauthError)) throw error;
-  return json(409, {
-    error: error.error,
-    error_description: error.message,
-    reason: error.reason,
-    connect: { method: 'POST', path: `/connect/${encodeURIComponent(integration)}` },
-  });
-}
-
 export function createProxyHandler(getApp: AppProvider) {
   return httpHandler(
     getApp,
@@ -76,7 +65,7 @@ export function createProxyHandler(getApp: AppProvider) {
         retried = answer.retried === true;
         return { statusCode: answer.status, headers: answer.headers, ...resultBody(answer) };
       } catch (error) {
-        return needsReauth(error, integration);
+        return needsReauthAnswer(error, integration);
       } finally {
         // No path, query or header: they may name the vendor's records; the method and status are enough to count.
         app.logger.info('proxied a vendor API request', {

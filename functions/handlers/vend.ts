@@ -6,8 +6,8 @@
 import { TokenvendError } from '../core/errors.js';
 import { vendOnBehalf } from '../core/flows/on-behalf-vend.js';
 import { vendToken } from '../core/flows/vend.js';
-import { NeedsReauthError } from '../core/lifecycle/errors.js';
 import { type HttpResult, header, json } from './middleware/types.js';
+import { needsReauthAnswer } from './needs-reauth.js';
 import type { AppProvider } from './runtime/app.js';
 import { awsApp } from './runtime/aws-app.js';
 import { jsonBody, pathParam, rejectedToken } from './runtime/http.js';
@@ -17,17 +17,6 @@ export const ON_BEHALF_ROUTE = 'POST /service/users/{integration}/vend';
 
 interface IamAuthorizer {
   iam?: { userArn?: string };
-}
-
-/** 409 with the reason and where the user connects again; anything else is answered by the error middleware. */
-function needsReauth(error: unknown, integration: string): HttpResult {
-  if (!(error instanceof NeedsReauthError)) throw error;
-  return json(409, {
-    error: error.error,
-    error_description: error.message,
-    reason: error.reason,
-    connect: { method: 'POST', path: `/connect/${encodeURIComponent(integration)}` },
-  });
 }
 
 export function createVendHandler(getApp: AppProvider) {
@@ -50,7 +39,7 @@ export function createVendHandler(getApp: AppProvider) {
         return json(200, result);
       } catch (error) {
         if (error instanceof TokenvendError) outcome = error.error;
-        return needsReauth(error, integration);
+        return needsReauthAnswer(error, integration);
       } finally {
         // The audit line: who acted for whom (the subject once the request named a usable one), and the outcome.
         app.logger.info('vend on behalf of a user', { integration, principal, subject, outcome });
@@ -61,7 +50,7 @@ export function createVendHandler(getApp: AppProvider) {
       const rejected = rejectedToken(event);
       return json(200, await vendToken(app.flows, { integration, subject: caller.subject, rejected }));
     } catch (error) {
-      return needsReauth(error, integration);
+      return needsReauthAnswer(error, integration);
     }
   });
 }

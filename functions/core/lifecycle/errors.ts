@@ -25,14 +25,21 @@ export type ReauthReason =
 /** The connection exists but its grant is dead: the user must connect again. */
 export class NeedsReauthError extends TokenvendError {
   readonly reason: string;
+  /** The grant that made the connection: where the user connects again depends on it. */
+  readonly grant: string | undefined;
 
-  constructor(integration: string, reason: string, cause?: unknown) {
+  constructor(
+    integration: string,
+    reason: string,
+    options: { cause?: unknown; grant?: string | undefined } = {},
+  ) {
     super(`connection to ${integration} needs re-authorisation (${reason})`, {
       error: 'needs_reauth',
       status: 409,
-      cause,
+      cause: options.cause,
     });
     this.reason = reason;
+    this.grant = options.grant;
   }
 }
 

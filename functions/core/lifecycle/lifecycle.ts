@@ -243,7 +243,7 @@ export class TokenLifecycle {
         // Nothing to refresh with: expired, or refused by the vendor (a service connection is obtained anew).
         const reason = rejected ? 'rejected' : 'expired';
         await this.#markUnusable(connection, reason, undefined);
-        throw new NeedsReauthError(integration.id, reason);
+        throw new NeedsReauthError(integration.id, reason, { grant: connection.grant });
       }
       if (connection.notBefore !== undefined && connection.notBefore > now) {
         // Backing off after a vendor failure: nobody calls the vendor before the not-before time.
@@ -484,7 +484,7 @@ export class TokenLifecycle {
     const refreshToken = leased.tokens.refreshToken;
     if (!refreshToken) {
       await store.releaseLease(leased, { owner });
-      return { kind: 'reauth', error: new NeedsReauthError(integration, 'expired') };
+      return { kind: 'reauth', error: new NeedsReauthError(integration, 'expired', { grant: leased.grant }) };
     }
     const needed = this.options.vendorTimeoutMs + this.options.writeRetryBudgetMs;
     let fresh: TokenSet | undefined;
@@ -616,7 +616,10 @@ export class TokenLifecycle {
     const stored: ConnectionFailure = { code: failure, message: FAILURE_WORDS[failure], at: now };
     if (error instanceof InvalidGrantError) {
       await this.#markUnusable(leased, 'invalid_grant', stored);
-      return { kind: 'reauth', error: new NeedsReauthError(integration, 'invalid_grant', error) };
+      return {
+        kind: 'reauth',
+        error: new NeedsReauthError(integration, 'invalid_grant', { cause: error, grant: leased.grant }),
+      };
     }
     const retryAt = now + this.#retryAfter(error, leased.failureCount);
     // Only the vendor's own answer (or silence) makes everyone wait; a failure on our side before anything was
@@ -713,7 +716,9 @@ export async function accessTokenHash(accessToken: string): Promise<string> {
 
 function assertUsable(connection: Connection): void {
   if (connection.status === 'needs_reauth') {
-    throw new NeedsReauthError(connection.integration, connection.reason ?? 'invalid_grant');
+    throw new NeedsReauthError(connection.integration, connection.reason ?? 'invalid_grant', {
+      grant: connection.grant,
+    });
   }
   if (connection.status === 'revoked') throw new NotConnectedError(connection.integration);
 }

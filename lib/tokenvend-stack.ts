@@ -65,6 +65,9 @@ export const API_5XX_ALARM_MIN_REQUESTS = 20;
 export const LAMBDA_ERRORS_ALARM_THRESHOLD = 1;
 export const LAMBDA_THROTTLES_ALARM_THRESHOLD = 1;
 
+/** The metric the audit-loss metric filters write (docs/audit.md). */
+export const AUDIT_LOSS_METRIC = { namespace: 'tokenvend', name: 'AuditRecordsLost' } as const;
+
 /** Log retention when the config names none: a year for environments that keep their data, else a month. */
 export function defaultLogRetentionDays(retainData: boolean): number {
   return retainData ? 365 : 30;
@@ -228,6 +231,7 @@ export class TokenvendStack extends Stack {
     this.alarms = [
       ...this.apiAlarms(props.envName),
       ...lambdas.flatMap((fn) => this.functionAlarms(props.envName, fn)),
+      this.auditLossAlarm(props.envName, lambdas),
       ...this.refresh.alarms,
     ];
 
@@ -344,6 +348,33 @@ export class TokenvendStack extends Stack {
         LAMBDA_THROTTLES_ALARM_THRESHOLD,
       ),
     ];
+  }
+
+  /**
+   * Audit records a function could not write are an error line in its own log (`audit records not written`, with
+   * the number of records): a metric filter per function log group counts them, and one alarm fires on any.
+   */
+  private auditLossAlarm(envName: string, lambdas: readonly TokenvendFunction[]): cloudwatch.Alarm {
+    for (const fn of lambdas) {
+      new logs.MetricFilter(fn, 'AuditRecordsLost', {
+        logGroup: fn.logGroup,
+        metricNamespace: AUDIT_LOSS_METRIC.namespace,
+        metricName: AUDIT_LOSS_METRIC.name,
+        filterPattern: logs.FilterPattern.stringValue('$.message', '=', 'audit records not written'),
+        metricValue: '$.records',
+      });
+    }
+    return this.alarm(
+      'AuditRecordsLost',
+      `tokenvend ${envName}: audit records could not be written to ${auditLogGroupName(envName)}`,
+      new cloudwatch.Metric({
+        namespace: AUDIT_LOSS_METRIC.namespace,
+        metricName: AUDIT_LOSS_METRIC.name,
+        statistic: cloudwatch.Stats.SUM,
+        period: Duration.minutes(5),
+      }),
+      1,
+    );
   }
 
   private alarm(

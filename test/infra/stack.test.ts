@@ -793,7 +793,8 @@ describe('TokenvendStack operations', () => {
   it('alarms on the API’s 5xx rate and on every function’s errors and throttles, notifying the alarm topic', () => {
     const topic = { Ref: logicalId(stack, stack.node.findChild('Alarms').node.findChild('Topic')) };
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(1 + 2 * (FUNCTIONS.length + 2) + stack.refresh.alarms.length);
+    // The API's 5xx rate, two per function, the refresh pipeline's, and lost audit records.
+    expect(alarms).toHaveLength(1 + 2 * (FUNCTIONS.length + 2) + stack.refresh.alarms.length + 1);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([topic]);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: 5,
@@ -825,6 +826,27 @@ describe('TokenvendStack operations', () => {
         });
       }
     }
+  });
+
+  it('counts audit records a function could not write, from every function log, and alarms on any', () => {
+    const filters = Object.values(template.findResources('AWS::Logs::MetricFilter'));
+    expect(filters).toHaveLength(stack.lambdas.length);
+    for (const tv of stack.lambdas) {
+      template.hasResourceProperties('AWS::Logs::MetricFilter', {
+        LogGroupName: ref(stack, tv.logGroup),
+        FilterPattern: '{ $.message = "audit records not written" }',
+        MetricTransformations: [
+          { MetricNamespace: 'tokenvend', MetricName: 'AuditRecordsLost', MetricValue: '$.records' },
+        ],
+      });
+    }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'tokenvend',
+      MetricName: 'AuditRecordsLost',
+      Statistic: 'Sum',
+      Threshold: 1,
+      AlarmDescription: Match.stringLikeRegexp('/tokenvend/test/audit'),
+    });
   });
 
   it('maps an optional custom domain (TLS 1.2) to the API and outputs its URL', () => {

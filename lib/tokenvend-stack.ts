@@ -66,7 +66,7 @@ export const LAMBDA_ERRORS_ALARM_THRESHOLD = 1;
 export const LAMBDA_THROTTLES_ALARM_THRESHOLD = 1;
 
 /** The metric the audit-loss metric filters write (docs/audit.md). */
-export const AUDIT_LOSS_METRIC = { namespace: 'tokenvend', name: 'AuditRecordsLost' } as const;
+const AUDIT_LOSS_METRIC = { namespace: 'tokenvend', name: 'AuditRecordsLost' } as const;
 
 /** Log retention when the config names none: a year for environments that keep their data, else a month. */
 export function defaultLogRetentionDays(retainData: boolean): number {

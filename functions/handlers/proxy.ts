@@ -10,7 +10,7 @@ import {
   type ProxyResponse,
   proxyRequest,
 } from '../core/flows/proxy.js';
-import { type HttpEvent, type HttpResult, header, json } from './middleware/types.js';
+import { type HttpEvent, header } from './middleware/types.js';
 import { needsReauthAnswer } from './needs-reauth.js';
 import type { AppProvider } from './runtime/app.js';
 import { awsApp } from './runtime/aws-app.js';
@@ -18,7 +18,7 @@ import { pathParam } from './runtime/http.js';
 import { httpHandler } from './runtime/http-handler.js';
 
 /** The greedy path parameter's name (`{path+}` in routes.ts; API Gateway names it without the `+`). */
-export const PROXY_PATH_PARAM = 'path';
+const PROXY_PATH_PARAM = 'path';
 
 function requestBody(event: HttpEvent): Buffer | undefined {
   if (event.body === undefined || event.body === null || event.body === '') return undefined;

@@ -6,7 +6,7 @@
 import { TokenvendError } from '../core/errors.js';
 import { vendOnBehalf } from '../core/flows/on-behalf-vend.js';
 import { vendToken } from '../core/flows/vend.js';
-import { type HttpResult, header, json } from './middleware/types.js';
+import { header, json } from './middleware/types.js';
 import { needsReauthAnswer } from './needs-reauth.js';
 import type { AppProvider } from './runtime/app.js';
 import { awsApp } from './runtime/aws-app.js';

@@ -33,7 +33,7 @@ import { type FlowDeps, integrationOf } from './deps.js';
 type UserCredentialsGrantSpec = NonNullable<GrantsSpec['user_credentials']>;
 
 /** The grant name stored on the connection. */
-export const USER_CREDENTIALS_GRANT = 'user_credentials';
+const USER_CREDENTIALS_GRANT = 'user_credentials';
 
 /** Longest username we look at before the template's pattern decides (Finesse login names are far shorter). */
 export const MAX_USERNAME_LENGTH = 256;
@@ -201,7 +201,7 @@ export interface CredentialsConnectInput {
 }
 
 /** Password checks one subject may send to one integration's vendor per window. */
-export const MAX_CREDENTIAL_ATTEMPTS = 5;
+const MAX_CREDENTIAL_ATTEMPTS = 5;
 const CREDENTIAL_ATTEMPT_WINDOW_SECONDS = 900;
 
 /** 429 `slow_down`: the subject used its {@link MAX_CREDENTIAL_ATTEMPTS} checks of this window. */

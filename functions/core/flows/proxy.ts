@@ -34,15 +34,15 @@ export type ProxyMethod = (typeof PROXY_METHODS)[number];
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'PUT', 'DELETE']);
 
 /** Default request body cap. */
-export const DEFAULT_PROXY_REQUEST_BYTES = 1024 * 1024;
+const DEFAULT_PROXY_REQUEST_BYTES = 1024 * 1024;
 /**
  * Largest configurable request body: 4 MiB is 5.6 MB base64-encoded in the Lambda event, under Lambda's 6 MB
  * synchronous payload and API Gateway's 10 MB.
  */
 export const MAX_PROXY_REQUEST_BYTES = 4 * 1024 * 1024;
 /** The vendor's answer is passed on up to 4 MiB: base64 in the Lambda result stays under Lambda's 6 MB. */
-export const MAX_PROXY_RESPONSE_BYTES = 4 * 1024 * 1024;
-export const DEFAULT_PROXY_TIMEOUT_MS = 10_000;
+const MAX_PROXY_RESPONSE_BYTES = 4 * 1024 * 1024;
+const DEFAULT_PROXY_TIMEOUT_MS = 10_000;
 /**
  * Longest configurable vendor timeout: two attempts and one refresh stay inside the proxy Lambda's 29 s and API
  * Gateway's 30 s integration timeout.
@@ -53,7 +53,7 @@ export const MAX_PROXY_TIMEOUT_MS = 12_000;
  * Request headers sent on to the vendor; everything else the caller sends is dropped. Content negotiation,
  * conditional requests (RFC 9110 §13), `Prefer` (RFC 7240) and idempotency keys: what an API client needs.
  */
-export const FORWARDED_HEADERS: readonly string[] = [
+const FORWARDED_HEADERS: readonly string[] = [
   'accept',
   'accept-language',
   'content-type',
@@ -78,7 +78,7 @@ export const PROXY_CORS_HEADERS: readonly string[] = FORWARDED_HEADERS.filter(
  * Header names `proxy.forwardHeaders` may never list: credentials and cookies, the target and framing, hop-by-hop
  * fields (RFC 9110 §7.6.1), proxy and forwarding fields, AWS's own and ours.
  */
-export const NEVER_FORWARDED: readonly string[] = [
+const NEVER_FORWARDED: readonly string[] = [
   'authorization',
   'proxy-authorization',
   'cookie',
@@ -97,7 +97,7 @@ export const NEVER_FORWARDED: readonly string[] = [
   'accept-encoding',
 ];
 /** Prefixes no forwarded header may have. */
-export const NEVER_FORWARDED_PREFIXES: readonly string[] = [
+const NEVER_FORWARDED_PREFIXES: readonly string[] = [
   'x-forwarded-',
   'x-amz-',
   'x-amzn-',
@@ -106,7 +106,7 @@ export const NEVER_FORWARDED_PREFIXES: readonly string[] = [
 ];
 
 /** An RFC 9110 §5.1 field name. */
-export const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
 
 /** Whether a header name may be configured in `proxy.forwardHeaders`. */
 export function isForwardableHeader(name: string): boolean {
@@ -432,7 +432,7 @@ function outgoing(
 }
 
 /** The checks that need no token: proxy configured, method and path allowed, body acceptable. */
-export function checkProxyRequest(
+function checkProxyRequest(
   integration: Integration,
   request: Pick<ProxyRequest, 'method' | 'path' | 'headers' | 'body'>,
 ): { config: ProxyConfig; segments: string[] } {

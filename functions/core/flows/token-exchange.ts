@@ -29,9 +29,9 @@ export const TOKEN_EXCHANGE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token
 export const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 /** The subject token types accepted: the caller's JWT, named either way. */
-export const SUBJECT_TOKEN_TYPES: readonly string[] = [JWT_TOKEN_TYPE, ACCESS_TOKEN_TYPE];
+const SUBJECT_TOKEN_TYPES: readonly string[] = [JWT_TOKEN_TYPE, ACCESS_TOKEN_TYPE];
 /** `resource` naming an integration: `urn:tokenvend:integration:<id>`. */
-export const INTEGRATION_RESOURCE_PREFIX = 'urn:tokenvend:integration:';
+const INTEGRATION_RESOURCE_PREFIX = 'urn:tokenvend:integration:';
 
 /** Longest `subject_token` (the same bound as a caller's `Authorization` header). */
 export const MAX_SUBJECT_TOKEN_LENGTH = 16 * 1024;
@@ -74,7 +74,7 @@ export interface TokenExchangeResponse {
 }
 
 /** `invalid_target` (RFC 8693 §2.2.2): no integration, more than one, or one that does not exist. */
-export function invalidTarget(message: string): InvalidRequestError {
+function invalidTarget(message: string): InvalidRequestError {
   return new InvalidRequestError(message, { error: 'invalid_target' });
 }
 
@@ -83,7 +83,7 @@ export function invalidTarget(message: string): InvalidRequestError {
  * `token_endpoint_auth_methods_supported: ["none"]`), so it is an unsupported method, `invalid_client` (RFC 6749
  * §5.2). Sent in the `Authorization` header, the answer is a 401 with a challenge for the scheme the client used.
  */
-export class UnsupportedClientAuthError extends TokenvendError {
+class UnsupportedClientAuthError extends TokenvendError {
   readonly #scheme: string | undefined;
 
   constructor(scheme: string | undefined) {
@@ -241,7 +241,7 @@ export async function exchangeToken(
 }
 
 /** Where the token endpoint is, relative to the API's base URL. */
-export const TOKEN_ENDPOINT_PATH = '/oauth2/token';
+const TOKEN_ENDPOINT_PATH = '/oauth2/token';
 
 /** https://www.rfc-editor.org/rfc/rfc8414#section-2 (the members tokenvend has something to say about). */
 export interface OAuthServerMetadata {

@@ -102,7 +102,7 @@ function fill(provider: ResolvedProvider, template: string, lookup: ValueLookup,
 }
 
 /** `clientAssertion.audience` over the variables, else `fallback` (the token endpoint). */
-export function clientAssertionAudience(provider: ResolvedProvider, fallback: string): string {
+function clientAssertionAudience(provider: ResolvedProvider, fallback: string): string {
   const audience = provider.template.clientAssertion?.audience;
   if (audience === undefined) return fallback;
   return fill(provider, audience, lookupFrom(provider.vars), 'clientAssertion.audience');

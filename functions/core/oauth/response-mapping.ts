@@ -122,7 +122,7 @@ function readString(body: Json, selector: FieldSelector, what: string): string |
 }
 
 /** Longest metadata value kept: an API base URL or an id, never a document. */
-export const MAX_METADATA_LENGTH = 1024;
+const MAX_METADATA_LENGTH = 1024;
 
 /**
  * Checks one metadata value (from the token response or the callback URL): text (numbers as text), at most

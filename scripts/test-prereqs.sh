@@ -37,7 +37,7 @@ if [ ${#packages[@]} -gt 0 ]; then
   fi
 fi
 
-# moto_server (Python moto with Flask) speaks Secrets Manager, KMS, SQS and EventBridge for the adapter tests.
+# moto_server (Python moto with Flask) speaks Secrets Manager, KMS, SQS, EventBridge and CloudWatch Logs for the adapter and CLI tests.
 if ! command -v moto_server >/dev/null 2>&1; then
   echo "npm test needs: moto_server — install with: pip install 'moto[server]'" >&2
   exit 1

@@ -116,6 +116,25 @@ export interface Telemetry {
   ): void;
 }
 
+/**
+ * Single flight and backoff for obtaining credentials that no refresh token renews (a service connection's client
+ * credentials, first or after expiry): one caller at a time asks the vendor, and after a vendor failure nobody
+ * does before its Retry-After (or a short backoff).
+ */
+export interface ObtainGuard {
+  /**
+   * Takes the right to ask the vendor for `key` for `leaseMs`. Refused while another owner holds it, or until
+   * `notBefore` (epoch seconds) after a failure.
+   */
+  acquire(
+    key: string,
+    owner: string,
+    leaseMs: number,
+  ): Promise<{ acquired: true } | { acquired: false; notBefore?: number | undefined }>;
+  /** Gives the right back; with `notBefore`, nobody may ask the vendor for `key` before then. */
+  release(key: string, owner: string, notBefore?: number): Promise<void>;
+}
+
 /** Counts attempts per key in fixed windows: the per-user credentials check, against password guessing. */
 export interface AttemptLimiter {
   /**

@@ -6,6 +6,7 @@ export * from './assertion-replay-guard.js';
 export * from './attempt-limiter.js';
 export * from './connect-state-store.js';
 export * from './connection-store.js';
+export * from './obtain-guard.js';
 export * from './parked-connection-store.js';
 export * from './saml-request-store.js';
 export * from './schema.js';

@@ -70,6 +70,8 @@ export const ITEM_KINDS = {
   /** Tokens of a finished browser flow until the starting subject claims them. */
   parkedConnection: 'parked_connection',
   samlAssertion: 'saml_assertion',
+  /** Who is obtaining a service connection's credentials now, and not before when after a failure. */
+  obtain: 'obtain',
   /** Attempts of one subject at one integration's password check, per window (minutes). */
   attempts: 'attempts',
   /** An outstanding SP-initiated AuthnRequest ID (single use, minutes). */
@@ -104,6 +106,11 @@ export function connectStateSlot(state: string): string {
 /** One item per subject listing its outstanding connect states (`slots`), so that they can be capped. */
 export function connectStateSlotsKey(subject: string): { pk: string; sk: string } {
   return { pk: `stateslots#${hash(subject)}`, sk: 'stateslots' };
+}
+
+/** The obtain guard of one service connection (single flight and backoff); the key is hashed. */
+export function obtainKey(key: string): { pk: string; sk: string } {
+  return { pk: `obtain#${hash(key)}`, sk: 'obtain' };
 }
 
 /** A fixed-window attempt counter (the credentials route's password checks); the key is hashed. */

@@ -5,7 +5,13 @@ import { InvalidRequestError } from '../errors.js';
 import type { TokenLifecycle } from '../lifecycle/lifecycle.js';
 import type { ConnectFlowStateStore, ConnectionStore } from '../lifecycle/store.js';
 import type { FetchLike } from '../oauth/http.js';
-import type { AssertionReplayGuard, AttemptLimiter, ConnectionEventSink, SecretSource } from '../ports.js';
+import type {
+  AssertionReplayGuard,
+  AttemptLimiter,
+  ConnectionEventSink,
+  ObtainGuard,
+  SecretSource,
+} from '../ports.js';
 
 export interface FlowDeps {
   deployment: Deployment;
@@ -15,6 +21,8 @@ export interface FlowDeps {
   store: ConnectionStore;
   states: ConnectFlowStateStore;
   replay: AssertionReplayGuard;
+  /** Single flight and backoff for obtaining service connections' credentials (service-vend.ts). */
+  obtains: ObtainGuard;
   /** Caps each subject's password checks at the vendor (`POST /connect/{integration}/credentials`). */
   attempts: AttemptLimiter;
   secrets: SecretSource;

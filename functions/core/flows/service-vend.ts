@@ -5,9 +5,10 @@
  * are obtained on first use and again whenever they lapse, and refreshed single-flight otherwise.
  */
 
+import { randomUUID } from 'node:crypto';
 import type { Integration } from '../config/deployment.js';
-import { ConfigError, InvalidRequestError } from '../errors.js';
-import { NeedsReauthError, NotConnectedError } from '../lifecycle/errors.js';
+import { ConfigError, InvalidRequestError, VendorError } from '../errors.js';
+import { NeedsReauthError, NotConnectedError, RefreshUnavailableError } from '../lifecycle/errors.js';
 import type { ClientSecret } from '../oauth/client-auth.js';
 import { requestToken, staticTokenSet } from '../oauth/engine.js';
 import type { GrantInput } from '../oauth/token-request.js';
@@ -123,7 +124,96 @@ export async function vendServiceToken(
   } catch (error) {
     if (!(error instanceof NotConnectedError || error instanceof NeedsReauthError)) throw error;
   }
-  const tokens = await obtain(deps, integration, spec.grant, spec.scopes ?? integration.config.scopes);
-  await deps.lifecycle.storeNewConnection(integration, { subject, grant: spec.grant, tokens });
+  const scopes = spec.scopes ?? integration.config.scopes;
+  if (spec.grant === 'static') {
+    // Nothing to ask the vendor: the credentials are the secret's.
+    const tokens = await obtain(deps, integration, spec.grant, scopes);
+    await deps.lifecycle.storeNewConnection(integration, { subject, grant: spec.grant, tokens });
+    return vendFor(deps, integration, subject);
+  }
+  return obtainOnce(
+    deps,
+    integration,
+    subject,
+    () => obtain(deps, integration, spec.grant, scopes),
+    spec.grant,
+  );
+}
+
+/** How long one caller may take to obtain credentials: a vendor request, its timeout, and the write. */
+const OBTAIN_LEASE_MS = 15_000;
+/** Waiting callers look for the holder's result this often, this many times, before a 503 with Retry-After 1. */
+const PEER_POLL_MS = 150;
+const PEER_POLLS = 20;
+/** After a vendor failure that names no Retry-After, nobody asks again for this long; a Retry-After is capped. */
+const OBTAIN_BACKOFF_SECONDS = 5;
+const MAX_OBTAIN_BACKOFF_SECONDS = 900;
+
+/**
+ * Obtains a service connection's credentials single-flight (one caller asks the vendor; the others wait for its
+ * result), and not at all before the vendor's Retry-After (or a short backoff) after it failed: 500 callers of
+ * an expired client-credentials token make one vendor request, and a vendor that said 429 is not asked again
+ * until it said to.
+ */
+async function obtainOnce(
+  deps: FlowDeps,
+  integration: Integration,
+  subject: string,
+  ask: () => Promise<TokenSet>,
+  grant: string,
+): Promise<VendResult> {
+  const key = `obtain\n${integration.id}\n${subject}`;
+  const owner = randomUUID();
+  const lease = await deps.obtains.acquire(key, owner, OBTAIN_LEASE_MS);
+  if (!lease.acquired) {
+    if (lease.notBefore !== undefined) {
+      throw new RefreshUnavailableError(
+        `${integration.id} asked us to wait before obtaining credentials again`,
+        {
+          retryAfterSeconds: Math.max(1, lease.notBefore - deps.now()),
+        },
+      );
+    }
+    return waitForPeer(deps, integration, subject);
+  }
+  let tokens: TokenSet;
+  try {
+    tokens = await ask();
+  } catch (error) {
+    // Only the vendor's own answer (or silence) makes everyone wait; our own failure lets the next caller try.
+    const notBefore =
+      error instanceof VendorError
+        ? deps.now() +
+          Math.min(
+            MAX_OBTAIN_BACKOFF_SECONDS,
+            (error as { retryAfterSeconds?: number }).retryAfterSeconds ?? OBTAIN_BACKOFF_SECONDS,
+          )
+        : undefined;
+    await deps.obtains.release(key, owner, notBefore);
+    throw error;
+  }
+  try {
+    await deps.lifecycle.storeNewConnection(integration, { subject, grant, tokens });
+  } finally {
+    await deps.obtains.release(key, owner);
+  }
   return vendFor(deps, integration, subject);
+}
+
+/** Another caller is obtaining: take its result once stored, else 503 with Retry-After 1. */
+async function waitForPeer(deps: FlowDeps, integration: Integration, subject: string): Promise<VendResult> {
+  for (let poll = 0; poll < PEER_POLLS; poll++) {
+    await new Promise((resolve) => setTimeout(resolve, PEER_POLL_MS * (0.5 + Math.random())));
+    try {
+      return await vendFor(deps, integration, subject);
+    } catch (error) {
+      if (!(error instanceof NotConnectedError || error instanceof NeedsReauthError)) throw error;
+    }
+  }
+  throw new RefreshUnavailableError(
+    `credentials of ${integration.id} are being obtained; try again shortly`,
+    {
+      retryAfterSeconds: 1,
+    },
+  );
 }

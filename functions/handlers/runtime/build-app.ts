@@ -9,6 +9,7 @@ import {
   DynamoAttemptLimiter,
   DynamoConnectionStore,
   DynamoConnectStateStore,
+  DynamoObtainGuard,
   DynamoParkedConnectionStore,
   DynamoSamlRequestStore,
 } from '../../adapters/dynamodb/index.js';
@@ -92,6 +93,7 @@ export function buildApp(parts: AppParts): App {
       states: new DynamoConnectStateStore(parts.dynamo),
       replay: new DynamoAssertionReplayGuard(parts.dynamo),
       attempts: new DynamoAttemptLimiter(parts.dynamo),
+      obtains: new DynamoObtainGuard(parts.dynamo),
       secrets: parts.secrets,
       events,
       fetch,

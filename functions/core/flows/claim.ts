@@ -11,6 +11,7 @@ import type { Integration } from '../config/deployment.js';
 import { InvalidRequestError, TokenvendError, VendorUnavailableError } from '../errors.js';
 import type { ParkedConnectionStore } from '../lifecycle/store.js';
 import { revokeTokens } from '../oauth/engine.js';
+import { bindToConnection } from '../provider/resolve.js';
 import type { TokenSet } from '../token-set.js';
 import { withClientSecret } from './client-secret.js';
 import { REVOKE_RETRY } from './connections.js';
@@ -55,7 +56,7 @@ export async function discardTokens(
     return await pRetry(
       () =>
         withClientSecret(deps.secrets, integration.id, (client) =>
-          revokeTokens(integration.provider, tokens, client, engine),
+          revokeTokens(bindToConnection(integration.provider, tokens.metadata), tokens, client, engine),
         ),
       // Revocation is idempotent (RFC 7009 §2.2), so an unknown outcome is safe to repeat.
       { ...retry, shouldRetry: ({ error }) => error instanceof VendorUnavailableError },

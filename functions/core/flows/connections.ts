@@ -6,6 +6,7 @@ import pRetry from 'p-retry';
 import { VendorUnavailableError } from '../errors.js';
 import { NotConnectedError } from '../lifecycle/errors.js';
 import { revokeTokens } from '../oauth/engine.js';
+import { bindToConnection } from '../provider/resolve.js';
 import { withClientSecret } from './client-secret.js';
 import { type FlowDeps, integrationOf } from './deps.js';
 
@@ -60,7 +61,12 @@ export async function disconnect(
     await pRetry(
       () =>
         withClientSecret(deps.secrets, integration.id, (client) =>
-          revokeTokens(integration.provider, connection.tokens, client, engine),
+          revokeTokens(
+            bindToConnection(integration.provider, connection.tokens.metadata),
+            connection.tokens,
+            client,
+            engine,
+          ),
         ),
       {
         ...retry,

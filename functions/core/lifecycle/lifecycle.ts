@@ -31,7 +31,7 @@ import type {
   SecretSource,
   Telemetry,
 } from '../ports.js';
-import type { ResolvedProvider } from '../provider/resolve.js';
+import { bindToConnection, type ResolvedProvider } from '../provider/resolve.js';
 import { isRefreshDue } from '../refresh-policy.js';
 import type { TokenSet } from '../token-set.js';
 import {
@@ -501,11 +501,17 @@ export class TokenLifecycle {
           });
         }
         try {
-          fresh = await requestToken(provider, { grant: 'refresh_token', refreshToken }, client, {
-            fetch: this.#deps.fetch,
-            timeoutMs: this.options.vendorTimeoutMs,
-            now: () => this.#now(),
-          });
+          // The connection's own data centre or host, where its callback selected one (Zoho accounts-server).
+          fresh = await requestToken(
+            bindToConnection(provider, leased.tokens.metadata),
+            { grant: 'refresh_token', refreshToken },
+            client,
+            {
+              fetch: this.#deps.fetch,
+              timeoutMs: this.options.vendorTimeoutMs,
+              now: () => this.#now(),
+            },
+          );
           break;
         } catch (e) {
           if (e instanceof InvalidClientError && !clientReloaded) {

@@ -266,12 +266,49 @@ function checkApiUrl(
   }
 }
 
+/** A callback value may only select declared values of an enum variable, and only values its pattern lets in. */
+function checkSelects(
+  source: string,
+  t: ProviderTemplate,
+  name: string,
+  pattern: string,
+  selects: { variable: string; values: Record<string, string | number> },
+): void {
+  const at = ['authorize', 'callbackParams', name, 'selects'];
+  const variable = t.variables[selects.variable];
+  if (!variable?.enum) {
+    throw new TemplateError(
+      source,
+      formatPath([...at, 'variable']),
+      `${selects.variable} must be a declared variable with an enum`,
+    );
+  }
+  const whole = new RegExp(`^(?:${pattern})$`, 'u');
+  for (const [value, selected] of Object.entries(selects.values)) {
+    if (!whole.test(value)) {
+      throw new TemplateError(
+        source,
+        formatPath([...at, 'values', value]),
+        'the pattern never lets this value in',
+      );
+    }
+    if (!variable.enum.includes(selected)) {
+      throw new TemplateError(
+        source,
+        formatPath([...at, 'values', value]),
+        `${String(selected)} is not one of ${selects.variable}'s values`,
+      );
+    }
+  }
+}
+
 /** Query parameters of the redirect back that the flow itself reads. */
 const RESERVED_CALLBACK_PARAMS = new Set(['code', 'state', 'iss', 'error', 'error_description', 'error_uri']);
 
 function checkRequestShapes(source: string, t: ProviderTemplate): void {
   const codeParam = t.grants.authorization_code?.responseCodeParam;
   for (const [name, spec] of Object.entries(t.authorize.callbackParams)) {
+    if (spec.selects) checkSelects(source, t, name, spec.pattern, spec.selects);
     if (RESERVED_CALLBACK_PARAMS.has(spec.param) || spec.param === codeParam) {
       throw new TemplateError(
         source,

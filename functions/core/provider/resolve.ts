@@ -40,6 +40,8 @@ export interface ResolvedProvider {
    * (Salesforce `instance_url`) is resolved per connection by {@link apiBaseUrlFor}.
    */
   readonly apiBaseUrl?: string | undefined;
+  /** Bound in local mode: loopback http endpoints are allowed (kept to bind a connection's variables alike). */
+  readonly local?: boolean | undefined;
 }
 
 const LOOPBACK_HOSTS = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
@@ -149,6 +151,7 @@ export function resolveProvider(
   return {
     template,
     vars,
+    ...(options.allowInsecureLoopback ? { local: true } : {}),
     apiBaseUrl: perConnection ? undefined : url(api, ['api', 'baseUrl']),
     issuer: url(template.authorize.issuer, ['authorize', 'issuer']),
     endpoints: {
@@ -169,9 +172,10 @@ export function resolveProvider(
  * metadata value it needs is missing or does not make an https URL.
  */
 export function apiBaseUrlFor(
-  provider: ResolvedProvider,
+  integrationProvider: ResolvedProvider,
   metadata: Readonly<Record<string, string>> | undefined,
 ): string | undefined {
+  const provider = bindToConnection(integrationProvider, metadata);
   if (provider.apiBaseUrl !== undefined) return provider.apiBaseUrl;
   const template = provider.template.api?.baseUrl;
   if (template === undefined) return undefined;
@@ -190,4 +194,29 @@ export function apiBaseUrlFor(
     throw e;
   }
   return checkEndpointUrl(resolved, {}) === undefined ? resolved : undefined;
+}
+
+/**
+ * The provider as one connection uses it: the variables its callback values selected
+ * (`authorize.callbackParams.<name>.selects`: Zoho's `accounts-server` picks the data centre) override the
+ * integration's. The same provider when nothing is selected.
+ */
+export function bindToConnection(
+  provider: ResolvedProvider,
+  metadata: Readonly<Record<string, string>> | undefined,
+): ResolvedProvider {
+  if (!metadata) return provider;
+  const overrides: Record<string, string | number> = {};
+  for (const [name, spec] of Object.entries(provider.template.authorize.callbackParams)) {
+    const value = Object.hasOwn(metadata, name) ? metadata[name] : undefined;
+    if (!spec.selects || value === undefined || !Object.hasOwn(spec.selects.values, value)) continue;
+    const selected = spec.selects.values[value] as string | number;
+    if (provider.vars[spec.selects.variable] !== selected) overrides[spec.selects.variable] = selected;
+  }
+  if (Object.keys(overrides).length === 0) return provider;
+  return resolveProvider(
+    provider.template,
+    { ...provider.vars, ...overrides },
+    { allowInsecureLoopback: provider.local === true },
+  );
 }

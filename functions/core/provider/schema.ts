@@ -384,6 +384,17 @@ export const authorizeSchema = z.strictObject({
         param: z.string().min(1),
         pattern: wholeValuePattern,
         required: z.boolean().default(false),
+        /**
+         * The value picks an enum variable's value for this connection (Zoho's `accounts-server` picks its data
+         * centre): every later vendor call of the connection (refresh, revoke, the API base) uses it. Only the listed
+         * values select; any other keeps the integration's own.
+         */
+        selects: z
+          .strictObject({
+            variable: z.string().min(1),
+            values: z.record(z.string().min(1), z.union([z.string(), z.number()])),
+          })
+          .optional(),
       }),
     )
     .default({}),

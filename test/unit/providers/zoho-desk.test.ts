@@ -12,7 +12,7 @@ import {
 import { authorizationFor, buildRevokeRequest } from '../../../functions/core/oauth/engine.js';
 import { buildTokenRequest } from '../../../functions/core/oauth/token-request.js';
 import { processTokenResponse } from '../../../functions/core/oauth/token-response.js';
-import { apiBaseUrlFor } from '../../../functions/core/provider/resolve.js';
+import { apiBaseUrlFor, bindToConnection } from '../../../functions/core/provider/resolve.js';
 import { builtin, confidentialClient, formOf, NOW, REDIRECT_URI, reply, tok } from './support.js';
 
 /** Zoho's documented redirect back: the code plus the user's data centre (`location`, `accounts-server`). */
@@ -81,6 +81,48 @@ describe('zoho-desk template', () => {
     expect(() => validateAuthorizationResponse(p, callback('st', { location: 'eu;evil' }), 'st')).toThrow(
       AuthorizationResponseError,
     );
+  });
+
+  it("serves every data centre: the user's accounts-server picks where the code, refreshes, revocation and API go", async () => {
+    const p = await builtin('zoho-desk', {});
+    expect(p.vars.dc).toBe('zoho.com');
+    const { metadata } = validateAuthorizationResponse(
+      p,
+      callback('st', { location: 'eu', 'accounts-server': 'https://accounts.zoho.eu' }),
+      'st',
+    );
+    const eu = bindToConnection(p, metadata);
+    const client = confidentialClient();
+    const code = buildTokenRequest(
+      eu,
+      { grant: 'authorization_code', code: tok('code'), redirectUri: REDIRECT_URI },
+      client,
+    );
+    expect(code.url).toBe('https://accounts.zoho.eu/oauth/v2/token');
+    const refresh = buildTokenRequest(
+      bindToConnection(p, metadata),
+      { grant: 'refresh_token', refreshToken: tok('rt') },
+      client,
+    );
+    expect(refresh.url).toBe('https://accounts.zoho.eu/oauth/v2/token');
+    const tokens = {
+      accessToken: tok('at'),
+      tokenType: 'Bearer',
+      refreshToken: tok('rt'),
+      issuedAt: NOW,
+      metadata,
+    };
+    expect(buildRevokeRequest(eu, tokens, client)?.url).toBe('https://accounts.zoho.eu/oauth/v2/token/revoke');
+    expect(apiBaseUrlFor(p, metadata)).toBe('https://desk.zoho.eu/api/v1');
+    // The integration's own data centre stays for everyone else, and a well-formed value the map does not list
+    // (accounts.zoho.uk) selects nothing.
+    expect(apiBaseUrlFor(p, undefined)).toBe('https://desk.zoho.com/api/v1');
+    const uk = validateAuthorizationResponse(
+      p,
+      callback('st', { 'accounts-server': 'https://accounts.zoho.uk' }),
+      'st',
+    );
+    expect(bindToConnection(p, uk.metadata)).toBe(p);
   });
 
   it('redeems and refreshes with the client credentials in the form body', async () => {

@@ -15,7 +15,11 @@ import type { HttpResponse } from '../../../../functions/core/oauth/http.js';
 import { buildTokenRequest } from '../../../../functions/core/oauth/token-request.js';
 import { processTokenResponse } from '../../../../functions/core/oauth/token-response.js';
 import { loadProviderTemplate } from '../../../../functions/core/provider/load.js';
-import { apiBaseUrlFor, resolveProvider } from '../../../../functions/core/provider/resolve.js';
+import {
+  apiBaseUrlFor,
+  bindToConnection,
+  resolveProvider,
+} from '../../../../functions/core/provider/resolve.js';
 
 const NOW = 1_900_000_000;
 const tok = (kind: string) => `${kind}-${randomUUID()}`;
@@ -344,5 +348,53 @@ describe('grants.user_credentials', () => {
     expect(loadError({ ...finesse('${host}/User/${username}'), id: 'crm' }).path).toBe(
       '$.grants.user_credentials.verify.url',
     );
+  });
+});
+
+describe('authorize.callbackParams.selects', () => {
+  const dc = {
+    ...crm,
+    api: undefined,
+    variables: {
+      ...crm.variables,
+      dc: { description: 'data centre', enum: ['eu', 'us'], default: 'us' },
+      free: { description: 'free', pattern: '[a-z]+', default: 'x' },
+    },
+    endpoints: {
+      authorize: 'https://login.${dc}.example/authorize',
+      token: 'https://login.${dc}.example/token',
+    },
+  };
+  const withSelects = (selects: unknown, pattern = 'https://accounts\\.(?:eu|us)\\.example') => ({
+    ...dc,
+    authorize: { callbackParams: { accounts: { param: 'accounts-server', pattern, selects } } },
+  });
+
+  it('binds a connection to the variable value its callback selected, and only to listed values', () => {
+    const p = resolveProvider(
+      loadProviderTemplate(withSelects({ variable: 'dc', values: { 'https://accounts.eu.example': 'eu' } })),
+    );
+    expect(p.endpoints.token).toBe('https://login.us.example/token');
+    const bound = bindToConnection(p, { accounts: 'https://accounts.eu.example' });
+    expect(bound.endpoints.token).toBe('https://login.eu.example/token');
+    expect(bound.vars.dc).toBe('eu');
+    expect(bindToConnection(p, { accounts: 'https://accounts.us.example' })).toBe(p);
+    expect(bindToConnection(p, undefined)).toBe(p);
+  });
+
+  it.each([
+    [
+      { variable: 'free', values: { 'https://accounts.eu.example': 'eu' } },
+      'selects.variable',
+      'with an enum',
+    ],
+    [{ variable: 'nope', values: {} }, 'selects.variable', 'with an enum'],
+    [{ variable: 'dc', values: { 'https://accounts.eu.example': 'moon' } }, 'values', 'not one of'],
+    [{ variable: 'dc', values: { 'https://evil.example': 'eu' } }, 'values', 'never lets this value in'],
+  ])('the loader refuses %j', (selects, where, problem) => {
+    const e = loadError(withSelects(selects));
+    expect(e.path).toContain(`$.authorize.callbackParams.accounts.selects`);
+    expect(e.path).toContain(where.split('.').pop() as string);
+    expect(e.message).toContain(problem);
   });
 });

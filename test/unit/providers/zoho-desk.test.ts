@@ -112,7 +112,9 @@ describe('zoho-desk template', () => {
       issuedAt: NOW,
       metadata,
     };
-    expect(buildRevokeRequest(eu, tokens, client)?.url).toBe('https://accounts.zoho.eu/oauth/v2/token/revoke');
+    expect(buildRevokeRequest(eu, tokens, client)?.url).toBe(
+      'https://accounts.zoho.eu/oauth/v2/token/revoke',
+    );
     expect(apiBaseUrlFor(p, metadata)).toBe('https://desk.zoho.eu/api/v1');
     // The integration's own data centre stays for everyone else, and a well-formed value the map does not list
     // (accounts.zoho.uk) selects nothing.

@@ -103,3 +103,22 @@ export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
     stop,
   };
 }
+
+/**
+ * DynamoDB Local with one table for the calling test file (started in `beforeAll`, stopped in `afterAll`): the
+ * table's name and a client, once the file's tests run.
+ */
+export function useDynamoTable(): { readonly tableName: string; readonly client: DynamoDBClient } {
+  let db: DynamoDbLocal | undefined;
+  const table = {} as { tableName: string; client: DynamoDBClient };
+  beforeAll(async () => {
+    db = await startDynamoDbLocal();
+    table.tableName = await db.createTable();
+    table.client = db.client();
+  }, 60_000);
+  afterAll(async () => {
+    table.client?.destroy();
+    await db?.stop();
+  });
+  return table;
+}

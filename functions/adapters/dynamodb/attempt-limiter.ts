@@ -28,7 +28,6 @@ export class DynamoAttemptLimiter implements AttemptLimiter {
     const now = Math.floor(this.#nowMs() / 1000);
     const Key = attemptsKey(key);
     const names = { '#count': 'count', '#ttl': TABLE.ttlAttribute };
-    let windowEnd = now + options.windowSeconds;
     // Two rounds: a restart that lost to a concurrent restart counts in the window that one opened.
     for (let round = 0; round < 2; round++) {
       try {
@@ -50,7 +49,8 @@ export class DynamoAttemptLimiter implements AttemptLimiter {
         const end = Number(
           (error as { Item?: Record<string, { N?: string }> }).Item?.[TABLE.ttlAttribute]?.N,
         );
-        if (Number.isSafeInteger(end)) windowEnd = end;
+        // A live, full window: refused at once (a guessing caller costs one write per attempt, not four).
+        if (Number.isSafeInteger(end) && end > now) return { allowed: false, retryAfterSeconds: end - now };
       }
       try {
         await this.#doc.send(
@@ -73,6 +73,7 @@ export class DynamoAttemptLimiter implements AttemptLimiter {
         if (!isConditionFailed(error)) throw error;
       }
     }
-    return { allowed: false, retryAfterSeconds: Math.max(1, windowEnd - now) };
+    // Without the refused item (dynalite, locally) the whole window is the wait.
+    return { allowed: false, retryAfterSeconds: options.windowSeconds };
   }
 }

@@ -47,7 +47,7 @@ export function createClaimCode(): string {
 }
 
 export async function finishConnect(deps: BrowserFlowDeps, input: CallbackInput): Promise<CallbackResult> {
-  const bound = await integrationOf(deps, input.integration);
+  const configured = await integrationOf(deps, input.integration);
   const states = input.params.getAll('state');
   const state = states[0];
   if (states.length !== 1 || !state || state.length > MAX_STATE_LENGTH) {
@@ -56,14 +56,14 @@ export async function finishConnect(deps: BrowserFlowDeps, input: CallbackInput)
   const record = await deps.states.consume(state);
   if (!record) throw new InvalidRequestError('unknown, expired or already used state');
   // Mix-up defence: a state issued for one integration is never redeemed at another (RFC 9700 §4.4).
-  if (record.integration !== bound.id)
+  if (record.integration !== configured.id)
     throw new InvalidRequestError('state was issued for another integration');
   // Nobody could claim the result (a state stored before return URLs were required): redeem nothing.
   const returnTo = record.returnTo;
   if (!returnTo) throw new InvalidRequestError('this connect flow has no return URL; connect again');
-  const { code, metadata } = validateAuthorizationResponse(bound.provider, input.params, state);
+  const { code, metadata } = validateAuthorizationResponse(configured.provider, input.params, state);
   // The code is redeemed where the user's callback says it was issued (a data centre it selected).
-  const integration = { ...bound, provider: bindToConnection(bound.provider, metadata) };
+  const integration = { ...configured, provider: bindToConnection(configured.provider, metadata) };
   const engine = { fetch: deps.fetch, timeoutMs: deps.vendorTimeoutMs, now: deps.now };
   let clientId = '';
   let tokens: TokenSet = await withClientSecret(deps.secrets, integration.id, (client) => {

@@ -214,9 +214,24 @@ export function bindToConnection(
     if (provider.vars[spec.selects.variable] !== selected) overrides[spec.selects.variable] = selected;
   }
   if (Object.keys(overrides).length === 0) return provider;
-  return resolveProvider(
-    provider.template,
-    { ...provider.vars, ...overrides },
-    { allowInsecureLoopback: provider.local === true },
-  );
+  // Bound once per container and selection: a vend or refresh of a selected connection resolves nothing again.
+  const key = JSON.stringify(overrides);
+  let byOverrides = boundProviders.get(provider);
+  if (!byOverrides) {
+    byOverrides = new Map();
+    boundProviders.set(provider, byOverrides);
+  }
+  let bound = byOverrides.get(key);
+  if (!bound) {
+    bound = resolveProvider(
+      provider.template,
+      { ...provider.vars, ...overrides },
+      { allowInsecureLoopback: provider.local === true },
+    );
+    byOverrides.set(key, bound);
+  }
+  return bound;
 }
+
+/** Connection-bound providers by integration provider and selection (few: one per selectable value). */
+const boundProviders = new WeakMap<ResolvedProvider, Map<string, ResolvedProvider>>();

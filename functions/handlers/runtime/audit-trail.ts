@@ -22,6 +22,8 @@ interface Scope {
   userAgent?: string | undefined;
   /** What the handler learned: who acted, on which connection, and an outcome a page could not carry. */
   notes: Partial<AuditEntry>;
+  /** The request's records, sent when it ends. */
+  records: AuditRecord[];
 }
 
 /** Outcome codes are our own closed vocabulary (`ok`, error codes, failure classes): anything else is dropped. */
@@ -50,7 +52,6 @@ export class AuditTrail implements AuditSink {
   readonly #scopes = new AsyncLocalStorage<Scope>();
   /** Records written outside any request (the refresh worker), sent by {@link flush}. */
   readonly #unscoped: AuditRecord[] = [];
-  readonly #pending = new WeakMap<Scope, AuditRecord[]>();
 
   constructor(transport: AuditTransport, options: { nowMs?: () => number } = {}) {
     this.#transport = transport;
@@ -60,14 +61,7 @@ export class AuditTrail implements AuditSink {
   /** Core's records (a refresh): stamped with the current request, and its actor when the entry names none. */
   write(entry: AuditEntry): void {
     const scope = this.#scopes.getStore();
-    const record = this.#stamp(entry, scope);
-    if (!scope) {
-      this.#unscoped.push(record);
-      return;
-    }
-    const pending = this.#pending.get(scope);
-    if (pending) pending.push(record);
-    else this.#pending.set(scope, [record]);
+    (scope ? scope.records : this.#unscoped).push(this.#stamp(entry, scope));
   }
 
   /** What a handler learned about the request's route record (the actor, the connection's subject). */
@@ -92,6 +86,7 @@ export class AuditTrail implements AuditSink {
       sourceIp: http?.sourceIp,
       userAgent: clip(http?.userAgent, MAX_USER_AGENT),
       notes: {},
+      records: [],
     };
     const iam = (event.requestContext as { authorizer?: { iam?: { userArn?: string } } } | undefined)
       ?.authorizer?.iam?.userArn;
@@ -106,22 +101,16 @@ export class AuditTrail implements AuditSink {
           const { notes } = scope;
           const answer = result ?? { statusCode: 500, body: '' };
           const integration = notes.integration ?? event.pathParameters?.integration;
-          const record = this.#stamp(
-            {
-              action,
-              outcome: outcomeOf(answer, notes.outcome),
-              integration: clip(integration, 128),
-              subject: notes.subject,
-              actor: notes.actor,
-            },
-            scope,
-          );
-          record.status = answer.statusCode;
-          this.write(record);
+          const entry = {
+            action,
+            outcome: outcomeOf(answer, notes.outcome),
+            integration: clip(integration, 128),
+            subject: notes.subject,
+            actor: notes.actor,
+          };
+          scope.records.push({ ...this.#stamp(entry, scope), status: answer.statusCode });
         }
-        const records = this.#pending.get(scope) ?? [];
-        this.#pending.delete(scope);
-        if (records.length) await this.#transport.send(records);
+        if (scope.records.length) await this.#transport.send(scope.records);
       }
     });
   }
@@ -133,7 +122,6 @@ export class AuditTrail implements AuditSink {
   }
 
   #stamp(entry: AuditEntry, scope: Scope | undefined): AuditRecord {
-    if ('format' in entry) return entry as AuditRecord;
     return {
       format: AUDIT_FORMAT,
       time: new Date(this.#nowMs()).toISOString(),

@@ -1,26 +1,13 @@
 /** The fixed-window attempt counter against DynamoDB Local: exact under concurrency, windows lapse and restart. */
 import { randomUUID } from 'node:crypto';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoAttemptLimiter } from '../../../functions/adapters/dynamodb/index.js';
-import { type DynamoDbLocal, startDynamoDbLocal } from '../../support/dynamodb-local.js';
+import { useDynamoTable } from '../../support/dynamodb-local.js';
 
-let db: DynamoDbLocal;
-let client: DynamoDBClient;
-let tableName: string;
+const table = useDynamoTable();
 let nowMs = Date.parse('2026-12-02T10:00:00Z');
 
-beforeAll(async () => {
-  db = await startDynamoDbLocal();
-  tableName = await db.createTable();
-  client = db.client();
-}, 60_000);
-
-afterAll(async () => {
-  client?.destroy();
-  await db?.stop();
-});
-
-const limiter = () => new DynamoAttemptLimiter({ client, tableName, nowMs: () => nowMs });
+const limiter = () =>
+  new DynamoAttemptLimiter({ client: table.client, tableName: table.tableName, nowMs: () => nowMs });
 const WINDOW = { max: 5, windowSeconds: 900 };
 
 describe('DynamoAttemptLimiter', () => {

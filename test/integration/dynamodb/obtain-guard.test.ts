@@ -1,26 +1,13 @@
 /** The obtain guard against DynamoDB Local: one holder at a time, a lapsed lease is taken over, a wait is told. */
 import { randomUUID } from 'node:crypto';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoObtainGuard } from '../../../functions/adapters/dynamodb/index.js';
-import { type DynamoDbLocal, startDynamoDbLocal } from '../../support/dynamodb-local.js';
+import { useDynamoTable } from '../../support/dynamodb-local.js';
 
-let db: DynamoDbLocal;
-let client: DynamoDBClient;
-let tableName: string;
+const table = useDynamoTable();
 let nowMs = Date.parse('2026-12-02T10:00:00Z');
 
-beforeAll(async () => {
-  db = await startDynamoDbLocal();
-  tableName = await db.createTable();
-  client = db.client();
-}, 60_000);
-
-afterAll(async () => {
-  client?.destroy();
-  await db?.stop();
-});
-
-const guard = () => new DynamoObtainGuard({ client, tableName, nowMs: () => nowMs });
+const guard = () =>
+  new DynamoObtainGuard({ client: table.client, tableName: table.tableName, nowMs: () => nowMs });
 const key = () => `obtain\nsvc\nservice:${randomUUID()}`;
 
 describe('DynamoObtainGuard', () => {

@@ -3,7 +3,6 @@
  * there by the real lifecycle over DynamoDB Local, whatever the integration's own default is.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createLocalCipher } from '../../../functions/adapters/crypto/index.js';
 import { DynamoConnectionStore } from '../../../functions/adapters/dynamodb/index.js';
 import { loadBuiltinProviders } from '../../../functions/adapters/provider-files.js';
@@ -11,22 +10,9 @@ import { LocalSecretSource } from '../../../functions/adapters/secrets/index.js'
 import { TokenLifecycle } from '../../../functions/core/lifecycle/lifecycle.js';
 import type { FetchLike } from '../../../functions/core/oauth/http.js';
 import { resolveProvider } from '../../../functions/core/provider/resolve.js';
-import { type DynamoDbLocal, startDynamoDbLocal } from '../../support/dynamodb-local.js';
+import { useDynamoTable } from '../../support/dynamodb-local.js';
 
-let db: DynamoDbLocal;
-let client: DynamoDBClient;
-let tableName: string;
-
-beforeAll(async () => {
-  db = await startDynamoDbLocal();
-  tableName = await db.createTable();
-  client = db.client();
-}, 60_000);
-
-afterAll(async () => {
-  client?.destroy();
-  await db?.stop();
-});
+const table = useDynamoTable();
 
 describe('a connection bound to the host its callback selected', () => {
   it('is refreshed at that host, not at the integration default', async () => {
@@ -45,8 +31,8 @@ describe('a connection bound to the host its callback selected', () => {
     let nowMs = Date.parse('2026-12-02T10:00:00Z');
     const lifecycle = new TokenLifecycle({
       store: new DynamoConnectionStore({
-        tableName,
-        client,
+        tableName: table.tableName,
+        client: table.client,
         cipher: createLocalCipher(randomBytes(32)),
         nowMs: () => nowMs,
       }),

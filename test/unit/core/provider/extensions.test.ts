@@ -378,6 +378,8 @@ describe('authorize.callbackParams.selects', () => {
     const bound = bindToConnection(p, { accounts: 'https://accounts.eu.example' });
     expect(bound.endpoints.token).toBe('https://login.eu.example/token');
     expect(bound.vars.dc).toBe('eu');
+    // Bound once per selection: a later vend or refresh of the connection resolves nothing again.
+    expect(bindToConnection(p, { accounts: 'https://accounts.eu.example' })).toBe(bound);
     expect(bindToConnection(p, { accounts: 'https://accounts.us.example' })).toBe(p);
     expect(bindToConnection(p, undefined)).toBe(p);
   });
